@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// newServerCommand wires `berth server` flags into server.Config and runs a server
+// until SIGTERM or SIGINT.
+func newServerCommand() *cobra.Command {
+	cfg := server.DefaultConfig()
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a Berth server (API, Raft member, DNS)",
+		Long: `Run a Berth server. Three or five servers make a highly available control plane:
+start each with the same --bootstrap-expect and --join pointing at another's gossip
+port. A restarted server comes back from its --data-dir.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := new(slog.LevelVar)
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			cfg.Version = version
+			s, err := server.New(cfg)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return s.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Name, "name", hostname(), "this server's unique name (its Raft id)")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "where the Raft log and snapshots live")
+	f.StringVar(&cfg.BindAddr, "bind", cfg.BindAddr, "address every listener binds to")
+	f.StringVar(&cfg.AdvertiseAddr, "advertise", "", "address peers reach this server on (default: --bind)")
+	f.IntVar(&cfg.HTTPPort, "http-port", cfg.HTTPPort, "HTTP API port")
+	f.IntVar(&cfg.RaftPort, "raft-port", cfg.RaftPort, "Raft port")
+	f.IntVar(&cfg.GossipPort, "gossip-port", cfg.GossipPort, "gossip port (TCP and UDP)")
+	f.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", 0, "servers expected in a new cluster; the first to see them all bootstraps Raft")
+	f.StringSliceVar(&cfg.Join, "join", nil, "gossip address (host:port) of a server to join; repeatable")
+	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", cfg.HeartbeatTimeout, "time without leader contact before a follower starts an election")
+	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", cfg.ElectionTimeout, "time a candidate waits for votes")
+	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader stays without quorum contact before stepping down")
+	f.Uint64Var(&cfg.SnapshotThreshold, "raft-snapshot-threshold", cfg.SnapshotThreshold, "log entries between snapshots")
+	f.IntVar(&cfg.WatchWindow, "watch-window", cfg.WatchWindow, "recent events a watcher can resume from")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&cfg.RaftLogLevel, "raft-log-level", cfg.RaftLogLevel, "level of the Raft library's own logs")
+	return cmd
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "berth"
+	}
+	return h
+}

@@ -1,0 +1,147 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The benchmarks behind `make bench`. They run only with BERTH_BENCH=1 and print
+// "BENCH name value unit" lines that scripts/bench.sh turns into `name value unit`.
+
+func benchOnly(t *testing.T) {
+	if os.Getenv("BERTH_BENCH") != "1" {
+		t.Skip("benchmark: set BERTH_BENCH=1 (make bench)")
+	}
+}
+
+func report(name string, value float64, unit string) {
+	fmt.Printf("BENCH %s %s %s\n", name, strconv.FormatFloat(value, 'f', -1, 64), unit)
+}
+
+// TestBenchWriteThroughput: 256-byte ConfigMaps written to a 3-server cluster by 1, 16
+// and 256 concurrent writers.
+func TestBenchWriteThroughput(t *testing.T) {
+	benchOnly(t)
+	c := newCluster(t, 3)
+	leader := c.waitLeader(15 * time.Second)
+	cl := leader.client(t)
+	payload := strings.Repeat("x", 256)
+	dur := 5 * time.Second
+	for _, writers := range []int{1, 16, 256} {
+		var n atomic.Int64
+		lat := make([][]time.Duration, writers)
+		var errs atomic.Int64
+		deadline := time.Now().Add(dur)
+		var wg sync.WaitGroup
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := 0; time.Now().Before(deadline); i++ {
+					cm := configMap("default", fmt.Sprintf("b%d-%d-%d", writers, w, i), map[string]string{"p": payload})
+					start := time.Now()
+					if _, err := cl.Create(context.Background(), cm); err != nil {
+						errs.Add(1)
+						continue
+					}
+					lat[w] = append(lat[w], time.Since(start))
+					n.Add(1)
+				}
+			}(w)
+		}
+		wg.Wait()
+		var all []time.Duration
+		for _, l := range lat {
+			all = append(all, l...)
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		if len(all) == 0 {
+			t.Fatalf("%d writers: no write succeeded (%d errors)", writers, errs.Load())
+		}
+		report(fmt.Sprintf("write_throughput_%d_writers", writers), float64(n.Load())/dur.Seconds(), "writes/s")
+		report(fmt.Sprintf("write_latency_p50_%d_writers", writers), ms(all[len(all)/2]), "ms")
+		report(fmt.Sprintf("write_latency_p99_%d_writers", writers), ms(all[len(all)*99/100]), "ms")
+		if e := errs.Load(); e > 0 {
+			report(fmt.Sprintf("write_errors_%d_writers", writers), float64(e), "errors")
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TestBenchFailover: kill -9 of the leader, ten times; time until the first accepted write.
+func TestBenchFailover(t *testing.T) {
+	benchOnly(t)
+	c := newCluster(t, 3)
+	acked := map[string]bool{}
+	seq := 0
+	var times []time.Duration
+	for i := 0; i < 10; i++ {
+		times = append(times, failover(t, c, &seq, acked))
+		for _, n := range c.nodes {
+			if !n.running() {
+				n.start(t)
+			}
+		}
+		c.waitLeader(15 * time.Second)
+		waitPeers(t, c.nodes[0], 3)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	report("failover_median", ms(times[len(times)/2]), "ms")
+	report("failover_max", ms(times[len(times)-1]), "ms")
+}
+
+// TestBenchRSS: the leader's resident memory empty and with 10,000 ConfigMaps.
+func TestBenchRSS(t *testing.T) {
+	benchOnly(t)
+	c := newCluster(t, 3)
+	leader := c.waitLeader(15 * time.Second)
+	base := rssOf(t, leader)
+	report("server_rss_empty", float64(base)/(1<<20), "MiB")
+	cl := leader.client(t)
+	payload := strings.Repeat("x", 256)
+	var wg sync.WaitGroup
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < 10000; i += 64 {
+				if _, err := cl.Create(context.Background(), configMap("default", fmt.Sprintf("rss-%d", i), map[string]string{"p": payload})); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	report("server_rss_10000_objects", float64(rssOf(t, leader))/(1<<20), "MiB")
+}
+
+// rssOf reads VmRSS of the node's process from /proc.
+func rssOf(t *testing.T, n *node) int64 {
+	t.Helper()
+	n.mu.Lock()
+	pid := n.cmd.Process.Pid
+	n.mu.Unlock()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}

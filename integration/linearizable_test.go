@@ -1,0 +1,207 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/berth-dev/berth/api"
+)
+
+// kvInput is one operation on one configmap ("key"): create, update or a consistent get.
+type kvInput struct {
+	op    string // "create", "update", "get"
+	key   string
+	value string
+}
+
+// kvOutput is what the API answered. unknown marks a write whose outcome the client
+// could not learn (timeout, 504, dropped connection): it may or may not have happened.
+type kvOutput struct {
+	ok      bool   // create/update applied; get found the key
+	value   string // get: the value read
+	unknown bool
+}
+
+type kvState struct {
+	exists bool
+	value  string
+}
+
+// kvModel is a map of registers with create-if-absent and update-if-present.
+var kvModel = porcupine.Model{
+	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
+		byKey := map[string][]porcupine.Operation{}
+		for _, op := range h {
+			k := op.Input.(kvInput).key
+			byKey[k] = append(byKey[k], op)
+		}
+		var out [][]porcupine.Operation
+		for _, ops := range byKey {
+			out = append(out, ops)
+		}
+		return out
+	},
+	Init: func() any { return kvState{} },
+	Step: func(state, input, output any) (bool, any) {
+		s, in, out := state.(kvState), input.(kvInput), output.(kvOutput)
+		switch in.op {
+		case "get":
+			if !s.exists {
+				return !out.ok, s
+			}
+			return out.ok && out.value == s.value, s
+		case "create":
+			if out.unknown {
+				if s.exists {
+					return true, s
+				}
+				return true, kvState{exists: true, value: in.value}
+			}
+			if s.exists {
+				return !out.ok, s
+			}
+			return out.ok, kvState{exists: true, value: in.value}
+		case "update":
+			if out.unknown {
+				if !s.exists {
+					return true, s
+				}
+				return true, kvState{exists: true, value: in.value}
+			}
+			if !s.exists {
+				return !out.ok, s
+			}
+			return out.ok, kvState{exists: true, value: in.value}
+		}
+		return false, s
+	},
+	DescribeOperation: func(input, output any) string {
+		in, out := input.(kvInput), output.(kvOutput)
+		return fmt.Sprintf("%s(%s,%s) -> ok=%v %q unknown=%v", in.op, in.key, in.value, out.ok, out.value, out.unknown)
+	},
+}
+
+// history collects operations from many goroutines.
+type history struct {
+	mu    sync.Mutex
+	start time.Time
+	ops   []porcupine.Operation
+}
+
+func (h *history) add(client int, in kvInput, out kvOutput, call, ret time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ops = append(h.ops, porcupine.Operation{
+		ClientId: client, Input: in, Output: out,
+		Call: call.Sub(h.start).Nanoseconds(), Return: ret.Sub(h.start).Nanoseconds(),
+	})
+}
+
+// TestLinearizableUnderLeaderKills runs concurrent creates, updates and consistent
+// reads of a few configmaps through every server while the leader is killed (and
+// restarted) several times, then checks the history with porcupine.
+func TestLinearizableUnderLeaderKills(t *testing.T) {
+	c := newCluster(t, 3)
+	h := &history{start: time.Now()}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	const clients = 6
+	keys := []string{"k0", "k1", "k2"}
+	for id := 0; id < clients; id++ {
+		wg.Add(1)
+		go func(id int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(id), 7))
+			for seq := 0; ctx.Err() == nil; seq++ {
+				n := c.nodes[rng.IntN(len(c.nodes))]
+				in := kvInput{key: keys[rng.IntN(len(keys))], value: fmt.Sprintf("c%d-%d", id, seq)}
+				switch r := rng.IntN(10); {
+				case r < 2:
+					in.op = "create"
+				case r < 6:
+					in.op = "update"
+				default:
+					in.op = "get"
+				}
+				doOp(t, h, id, n, in)
+			}
+		}(id)
+	}
+	for kill := 0; kill < 3; kill++ {
+		time.Sleep(1500 * time.Millisecond) // let a stretch of history build up between kills
+		leader := c.waitLeader(15 * time.Second)
+		leader.kill(t)
+		c.waitLeader(15 * time.Second)
+		leader.start(t)
+	}
+	time.Sleep(time.Second)
+	cancel()
+	wg.Wait()
+
+	end := time.Since(h.start).Nanoseconds() + 1
+	known := 0
+	for i := range h.ops {
+		if h.ops[i].Output.(kvOutput).unknown {
+			h.ops[i].Return = end // may take effect at any point after its call
+		} else {
+			known++
+		}
+	}
+	t.Logf("history: %d operations (%d with a known outcome)", len(h.ops), known)
+	if known < 100 {
+		t.Fatalf("only %d operations completed; the cluster was unavailable too long", known)
+	}
+	res, info := porcupine.CheckOperationsVerbose(kvModel, h.ops, 60*time.Second)
+	if res == porcupine.Illegal {
+		t.Fatalf("history is not linearizable (%d ops); %d partial linearizations", len(h.ops), len(info.PartialLinearizations()))
+	}
+	if res != porcupine.Ok {
+		t.Fatalf("linearizability check inconclusive: %v", res)
+	}
+}
+
+// doOp performs one operation against n and records it. Reads that fail and writes that
+// were certainly not applied (503) leave no trace: they had no effect.
+func doOp(t *testing.T, h *history, client int, n *node, in kvInput) {
+	cl := n.client(t, api.WithTimeout(2*time.Second))
+	ctx := context.Background()
+	call := time.Now()
+	var err error
+	var out kvOutput
+	switch in.op {
+	case "get":
+		var obj api.Object
+		obj, err = cl.Get(ctx, cmRes, "default", in.key, api.GetOptions{Consistent: true})
+		if err == nil {
+			out = kvOutput{ok: true, value: obj.(*api.ConfigMap).Data["v"]}
+		}
+	case "create":
+		_, err = cl.Create(ctx, configMap("default", in.key, map[string]string{"v": in.value}))
+		out.ok = err == nil
+	case "update":
+		_, err = cl.Update(ctx, configMap("default", in.key, map[string]string{"v": in.value}))
+		out.ok = err == nil
+	}
+	ret := time.Now()
+	var apiErr *api.Error
+	isAPI := errors.As(err, &apiErr)
+	switch {
+	case err == nil:
+	case isAPI && apiErr.Code() == 404 && in.op != "create":
+		out.ok = false // a definite "absent"
+	case isAPI && apiErr.Code() == 409 && in.op == "create":
+		out.ok = false // a definite "exists"
+	case isAPI && apiErr.Code() == 503, in.op == "get":
+		return // certainly no effect
+	default:
+		out.unknown = true
+	}
+	h.add(client, in, out, call, ret)
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs Berth's benchmarks and prints `name value unit` lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Store-level microbenchmarks: ns/op of the FSM's apply path, as `name value unit`.
+go test -tags hashicorpmetrics -run '^$' -bench . -benchtime 2000x ./raftfsm/ 2>/dev/null |
+  awk '/^Benchmark/ { sub(/-[0-9]+$/, "", $1); print $1, $3, $4 }'
+# System benchmarks on real 3-server clusters.
+BERTH_BENCH=1 go test -tags hashicorpmetrics -count=1 -timeout 30m -run '^TestBench' -v ./integration/ |
+  awk '/^BENCH / { print $2, $3, $4 } /^(--- FAIL|FAIL)/ { print > "/dev/stderr"; failed=1 } END { exit failed }'

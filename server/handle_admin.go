@@ -1,0 +1,168 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/berth-dev/berth/api"
+)
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	addr, id := s.node.raft.LeaderWithID()
+	switch {
+	case addr == "" || id == "":
+		writeError(w, api.NewError(api.ReasonServiceUnavailable, "no leader known"))
+	case s.fsm.Index() < s.node.raft.CommitIndex():
+		writeError(w, api.NewError(api.ReasonServiceUnavailable, "catching up: applied %d of %d", s.fsm.Index(), s.node.raft.CommitIndex()))
+	default:
+		w.Write([]byte("ok"))
+	}
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	addr, id := s.node.raft.LeaderWithID()
+	st := s.node.raft.State()
+	writeJSON(w, http.StatusOK, api.ServerStatus{
+		ID: s.cfg.Name, State: st.String(), Leader: st == raft.Leader,
+		LeaderID: string(id), LeaderAddr: string(addr),
+		AppliedIndex: s.fsm.Index(), CommitIndex: s.node.raft.CommitIndex(),
+		Objects: s.fsm.Count(), Version: s.cfg.Version,
+	})
+}
+
+func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request) {
+	members := s.gossip.Members()
+	out := make([]api.Member, 0, len(members))
+	for _, m := range members {
+		out = append(out, api.Member{
+			Name: m.Name, Addr: m.Addr, State: string(m.State), Role: m.Meta.Role, ID: m.Meta.ID,
+			HTTPAddr: m.Meta.HTTPAddr, RaftAddr: m.Meta.RaftAddr, Version: m.Meta.Version,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
+	f := s.node.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		writeError(w, fmt.Errorf("reading raft configuration: %w", err))
+		return
+	}
+	_, leader := s.node.raft.LeaderWithID()
+	out := []api.RaftPeer{}
+	for _, srv := range f.Configuration().Servers {
+		out = append(out, api.RaftPeer{
+			ID: string(srv.ID), Address: string(srv.Address),
+			Leader: srv.ID == leader, Voter: srv.Suffrage == raft.Voter,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleRemovePeer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	self, addr, err := s.leaderRoute(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !self {
+		s.fwd.forward(w, r, addr)
+		return
+	}
+	f := s.node.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		writeError(w, err)
+		return
+	}
+	found := false
+	for _, srv := range f.Configuration().Servers {
+		found = found || string(srv.ID) == id
+	}
+	if !found {
+		writeError(w, api.NewError(api.ReasonNotFound, "raft peer %q not found", id))
+		return
+	}
+	if err := s.node.raft.RemoveServer(raft.ServerID(id), 0, s.cfg.RequestTimeout).Error(); err != nil {
+		writeError(w, classifyRaftError(err))
+		return
+	}
+	s.log.Info("raft peer removed", "id", id)
+	writeJSON(w, http.StatusOK, map[string]string{"removed": id})
+}
+
+// snapshotMagic starts every snapshot file, followed by one line of JSON metadata and
+// then the FSM's own stream.
+const snapshotMagic = "BERTH-SNAPSHOT-1\n"
+
+func (s *Server) handleSnapshotSave(w http.ResponseWriter, r *http.Request) {
+	meta, rc, err := s.openSnapshot()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer rc.Close()
+	hdr, _ := json.Marshal(meta)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Berth-Snapshot-Index", fmt.Sprint(meta.Index))
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, snapshotMagic)
+	w.Write(append(hdr, '\n'))
+	io.Copy(w, rc)
+}
+
+// openSnapshot takes a fresh snapshot, or opens the latest one when nothing changed.
+func (s *Server) openSnapshot() (*raft.SnapshotMeta, io.ReadCloser, error) {
+	f := s.node.raft.Snapshot()
+	if err := f.Error(); err == nil {
+		return f.Open()
+	} else if !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+		return nil, nil, fmt.Errorf("taking a snapshot: %w", err)
+	}
+	list, err := s.node.snaps.List()
+	if err != nil || len(list) == 0 {
+		return nil, nil, fmt.Errorf("no snapshot available: %v", err)
+	}
+	return s.node.snaps.Open(list[0].ID)
+}
+
+func (s *Server) handleSnapshotRestore(w http.ResponseWriter, r *http.Request) {
+	self, addr, err := s.leaderRoute(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !self {
+		s.fwd.forward(w, r, addr)
+		return
+	}
+	br := bufio.NewReader(r.Body)
+	magic := make([]byte, len(snapshotMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
+		writeError(w, api.NewError(api.ReasonBadRequest, "not a Berth snapshot (bad header)"))
+		return
+	}
+	line, err := br.ReadBytes('\n')
+	var meta raft.SnapshotMeta
+	if err == nil {
+		err = json.Unmarshal(line, &meta)
+	}
+	if err != nil {
+		writeError(w, api.NewError(api.ReasonBadRequest, "snapshot metadata: %v", err))
+		return
+	}
+	start := time.Now()
+	if err := s.node.raft.Restore(&meta, br, 0); err != nil {
+		writeError(w, api.NewError(api.ReasonInternalError, "restore failed: %v", err))
+		return
+	}
+	s.log.Info("snapshot restored", "index", meta.Index, "took", time.Since(start))
+	writeJSON(w, http.StatusOK, map[string]any{"restored": true, "index": s.fsm.Index()})
+}

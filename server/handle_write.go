@@ -1,0 +1,256 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/raftfsm"
+)
+
+// updateRetries bounds how often an update without a resourceVersion is re-read and
+// retried after losing a race with another writer (a user who gave a resourceVersion
+// gets the conflict instead).
+const updateRetries = 8
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, t target) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	obj, err := decodeFor(t, body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	setWarnings(w, obj)
+	rec, err := s.createObject(r.Context(), t.res, obj)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeRaw(w, http.StatusCreated, rec.Raw)
+}
+
+// createObject defaults, validates and stamps obj, then proposes its creation.
+func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Object) (*raftfsm.Record, error) {
+	stampNew(res, obj, time.Now())
+	api.Default(obj)
+	if err := api.Validate(obj); err != nil {
+		return nil, err
+	}
+	m := obj.GetObjectMeta()
+	if res.Namespaced {
+		nsRes, _ := api.ResourceForKind("Namespace")
+		if _, ok := s.getVerified(ctx, nsRes, "", m.Namespace, false); !ok {
+			return nil, notFound(nsRes, m.Namespace)
+		}
+	}
+	if _, ok := s.getVerified(ctx, res, m.Namespace, m.Name, true); ok {
+		return nil, api.NewError(api.ReasonAlreadyExists, "%s %q already exists", res.Plural, m.Name)
+	}
+	body, err := encodeChecked(obj)
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, raftfsm.Command{
+		Type: raftfsm.CmdCreate, Kind: res.Kind, Namespace: m.Namespace, Name: m.Name, Object: body,
+	})
+}
+
+// getVerified reads an object from the leader's store for a write's fast failure path.
+// A hit that would fail the write (the object exists for a create: failIfFound; it is
+// missing for an update or delete) is confirmed behind a read barrier before it is
+// answered, so a deposed leader that does not know it yet never answers from stale
+// state; the common path costs no extra Raft round.
+func (s *Server) getVerified(ctx context.Context, res *api.Resource, ns, name string, failIfFound bool) (*raftfsm.Record, bool) {
+	rec, ok := s.fsm.Get(res, ns, name)
+	if ok != failIfFound {
+		return rec, ok
+	}
+	if s.barrier.wait(ctx) != nil {
+		return rec, ok
+	}
+	return s.fsm.Get(res, ns, name)
+}
+
+// apply proposes one command and returns the stored record or the store's verdict.
+func (s *Server) apply(ctx context.Context, cmd raftfsm.Command) (*raftfsm.Record, error) {
+	res, err := s.prop.propose(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return res.Record, nil
+}
+
+func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, t target) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	obj, err := decodeFor(t, body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	setWarnings(w, obj)
+	rec, err := s.updateObject(r.Context(), t, obj)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, rec.Raw)
+}
+
+// updateObject replaces the object's metadata and spec (or, for /status, its status).
+// An update that changes nothing is answered with the stored object and no Raft entry,
+// so applying the same manifest twice leaves the resourceVersion alone.
+func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*raftfsm.Record, error) {
+	m := obj.GetObjectMeta()
+	var wantRV uint64
+	if m.ResourceVersion != "" {
+		v, err := strconv.ParseUint(m.ResourceVersion, 10, 64)
+		if err != nil {
+			return nil, api.NewError(api.ReasonBadRequest, "metadata.resourceVersion: invalid value %q: must be a number", m.ResourceVersion)
+		}
+		wantRV = v
+	}
+	api.Default(obj)
+	if err := api.Validate(obj); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		cur, ok := s.getVerified(ctx, t.res, t.namespace, t.name, false)
+		if !ok {
+			return nil, notFound(t.res, t.name)
+		}
+		if wantRV != 0 && wantRV != cur.RV {
+			return nil, conflict(t.res, t.name)
+		}
+		if m.UID != "" && m.UID != cur.Object.GetObjectMeta().UID {
+			return nil, api.NewError(api.ReasonConflict, "%s %q: precondition failed: uid %s does not match the stored object's", t.res.Plural, t.name, m.UID)
+		}
+		next, err := s.nextVersion(t, cur, obj)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return cur, nil // nothing changes
+		}
+		ctype := raftfsm.CmdUpdate
+		if t.status {
+			ctype = raftfsm.CmdUpdateStatus
+		}
+		rec, err := s.apply(ctx, raftfsm.Command{
+			Type: ctype, Kind: t.res.Kind, Namespace: t.namespace, Name: t.name,
+			ResourceVersion: cur.RV, Object: next,
+		})
+		if errors.Is(err, raftfsm.ErrConflict) && wantRV == 0 && attempt < updateRetries {
+			continue // lost a race with another writer: re-read and try again
+		}
+		return rec, err
+	}
+}
+
+// nextVersion builds the object an update stores, or nil when it equals the stored one.
+func (s *Server) nextVersion(t target, cur *raftfsm.Record, in api.Object) ([]byte, error) {
+	old := cur.Object
+	var next api.Object
+	if t.status {
+		next = api.DeepCopy(old)
+		copyStatus(next, in)
+	} else {
+		next = api.DeepCopy(in)
+		om, nm := old.GetObjectMeta(), next.GetObjectMeta()
+		nm.UID, nm.CreationTimestamp, nm.DeletionTimestamp = om.UID, om.CreationTimestamp, om.DeletionTimestamp
+		nm.GenerateName = om.GenerateName
+		copyStatus(next, old)
+		nm.Generation = om.Generation
+		if specChanged(old, next) {
+			nm.Generation++
+		}
+		if err := api.ValidateUpdate(old, next); err != nil {
+			return nil, err
+		}
+	}
+	tm := next.GetTypeMeta()
+	tm.APIVersion, tm.Kind = t.res.APIVersion(), t.res.Kind
+	next.GetObjectMeta().ResourceVersion = strconv.FormatUint(cur.RV, 10)
+	b, err := encodeChecked(next)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == string(cur.Raw) {
+		return nil, nil
+	}
+	return b, nil
+}
+
+func conflict(res *api.Resource, name string) *api.Error {
+	return api.NewError(api.ReasonConflict,
+		"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
+		res.Plural, name)
+}
+
+// deleteOptions is the body a DELETE may carry (Kubernetes' DeleteOptions).
+type deleteOptions struct {
+	Kind              string `json:"kind,omitempty"`
+	APIVersion        string `json:"apiVersion,omitempty"`
+	PropagationPolicy string `json:"propagationPolicy,omitempty"`
+	Preconditions     *struct {
+		UID             string `json:"uid,omitempty"`
+		ResourceVersion string `json:"resourceVersion,omitempty"`
+	} `json:"preconditions,omitempty"`
+	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
+	DryRun             []string `json:"dryRun,omitempty"`
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) {
+	var opts deleteOptions
+	if r.ContentLength != 0 {
+		body, err := s.readBody(w, r)
+		if err == nil {
+			err = json.Unmarshal(body, &opts)
+		}
+		if err != nil {
+			writeError(w, api.NewError(api.ReasonBadRequest, "invalid DeleteOptions: %v", err))
+			return
+		}
+	}
+	cmd := raftfsm.Command{Type: raftfsm.CmdDelete, Kind: t.res.Kind, Namespace: t.namespace, Name: t.name}
+	if p := opts.Preconditions; p != nil {
+		cmd.UID = p.UID
+		if p.ResourceVersion != "" {
+			v, err := strconv.ParseUint(p.ResourceVersion, 10, 64)
+			if err != nil {
+				writeError(w, api.NewError(api.ReasonBadRequest, "preconditions.resourceVersion: invalid value %q", p.ResourceVersion))
+				return
+			}
+			cmd.ResourceVersion = v
+		}
+	}
+	if t.res.Kind == "Namespace" && slices.Contains(builtinNamespaces, t.name) {
+		writeError(w, api.NewError(api.ReasonForbidden, "namespaces %q is forbidden: this namespace may not be deleted", t.name))
+		return
+	}
+	if _, ok := s.getVerified(r.Context(), t.res, t.namespace, t.name, false); !ok {
+		writeError(w, notFound(t.res, t.name))
+		return
+	}
+	rec, err := s.apply(r.Context(), cmd)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, rec.Raw)
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/berth-dev/berth/raftfsm"
+)
+
+// Errors a proposal can end with, besides the store's own (conflict, not found ...).
+var (
+	// errNotApplied: the command was certainly not applied (no leader, queue timeout);
+	// the caller may retry it.
+	errNotApplied = errors.New("server: not applied")
+	// errUnknownOutcome: the command reached Raft but leadership was lost or the wait
+	// timed out before its result was known; it may or may not have been applied.
+	errUnknownOutcome = errors.New("server: outcome unknown")
+)
+
+// proposal is one command waiting to be batched into a Raft entry.
+type proposal struct {
+	ctx  context.Context
+	cmd  raftfsm.Command
+	done chan proposalResult // buffered(1): the batcher never blocks on a caller
+}
+
+type proposalResult struct {
+	res raftfsm.Result
+	err error
+}
+
+// proposer batches the commands that arrive while a Raft write is in flight into one
+// entry: under load, hundreds of writes share one fsync and one replication round.
+type proposer struct {
+	raft     *raft.Raft
+	in       chan *proposal
+	maxBatch int
+	timeout  time.Duration
+	observe  func(d time.Duration, n int) // metrics hook; may be nil
+}
+
+func newProposer(r *raft.Raft, maxBatch int, timeout time.Duration) *proposer {
+	return &proposer{raft: r, in: make(chan *proposal, 4*maxBatch), maxBatch: maxBatch, timeout: timeout}
+}
+
+// propose submits cmd and waits for its result. It returns errNotApplied or
+// errUnknownOutcome (wrapped) for Raft failures; the store's verdict is in the Result.
+func (p *proposer) propose(ctx context.Context, cmd raftfsm.Command) (raftfsm.Result, error) {
+	pr := &proposal{ctx: ctx, cmd: cmd, done: make(chan proposalResult, 1)}
+	select {
+	case p.in <- pr:
+	case <-ctx.Done():
+		return raftfsm.Result{}, errNotApplied
+	}
+	select {
+	case r := <-pr.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		return raftfsm.Result{}, errUnknownOutcome
+	}
+}
+
+// run is the batching loop; it ends when ctx is cancelled.
+func (p *proposer) run(ctx context.Context) {
+	batch := make([]*proposal, 0, p.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			p.drain()
+			return
+		case pr := <-p.in:
+			batch = append(batch, pr)
+		}
+	fill:
+		for len(batch) < p.maxBatch {
+			select {
+			case pr := <-p.in:
+				batch = append(batch, pr)
+			default:
+				break fill
+			}
+		}
+		p.submit(batch)
+	}
+}
+
+// drain fails everything still queued: it was never sent.
+func (p *proposer) drain() {
+	for {
+		select {
+		case pr := <-p.in:
+			pr.done <- proposalResult{err: errNotApplied}
+		default:
+			return
+		}
+	}
+}
+
+// submit encodes the live proposals of a batch as one entry and hands it to Raft.
+// Waiting for the commit happens in its own goroutine so the next batch can queue
+// behind this one in Raft's pipeline.
+func (p *proposer) submit(batch []*proposal) {
+	live := make([]*proposal, 0, len(batch))
+	for _, pr := range batch {
+		if pr.ctx.Err() != nil {
+			pr.done <- proposalResult{err: errNotApplied}
+			continue
+		}
+		live = append(live, pr)
+	}
+	if len(live) == 0 {
+		return
+	}
+	cmd := live[0].cmd
+	if len(live) > 1 {
+		cmd = raftfsm.Command{Type: raftfsm.CmdBatch, Commands: make([]raftfsm.Command, len(live))}
+		for i, pr := range live {
+			cmd.Commands[i] = pr.cmd
+		}
+	}
+	data, err := raftfsm.EncodeCommand(&cmd)
+	if err != nil {
+		for _, pr := range live {
+			pr.done <- proposalResult{err: err}
+		}
+		return
+	}
+	start := time.Now()
+	f := p.raft.Apply(data, p.timeout)
+	go p.await(f, live, start)
+}
+
+func (p *proposer) await(f raft.ApplyFuture, live []*proposal, start time.Time) {
+	err := f.Error()
+	if p.observe != nil {
+		p.observe(time.Since(start), len(live))
+	}
+	if err != nil {
+		err = classifyRaftError(err)
+		for _, pr := range live {
+			pr.done <- proposalResult{err: err}
+		}
+		return
+	}
+	resp, _ := f.Response().(*raftfsm.Response)
+	for i, pr := range live {
+		if resp == nil || i >= len(resp.Results) {
+			pr.done <- proposalResult{err: errors.New("server: the state machine gave no result for a command")}
+			continue
+		}
+		pr.done <- proposalResult{res: resp.Results[i]}
+	}
+}
+
+// classifyRaftError tells a command that certainly did not reach the log from one
+// whose fate is unknown, which decides whether a client may safely retry.
+func classifyRaftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
+		return errors.Join(errNotApplied, err)
+	default: // ErrLeadershipLost, ErrRaftShutdown, ...
+		return errors.Join(errUnknownOutcome, err)
+	}
+}

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/berth-dev/berth/gossip"
+	"github.com/berth-dev/berth/raftfsm"
+)
+
+// Server is one Berth server: a Raft member that serves the HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	fsm     *raftfsm.FSM
+	node    *raftNode
+	gossip  *gossip.Gossip
+	prop    *proposer
+	barrier *readBarrier
+	metrics *metrics
+
+	httpLn  net.Listener
+	httpSrv *http.Server
+	fwd     *forwarder
+
+	raftAddr string // host:port peers reach our Raft transport on
+	httpAddr string // host:port of our API
+
+	// leaderReady is true while this server is leader and has applied everything
+	// committed before its term (a barrier after the election).
+	leaderReady atomic.Bool
+
+	bootstrapped atomic.Bool
+	stopOnce     sync.Once
+	stopped      chan struct{}
+}
+
+// New opens the data dir, starts Raft, gossip and the HTTP listener. Call Run next.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.logger().With("server", cfg.Name), stopped: make(chan struct{})}
+	fcfg := raftfsm.DefaultConfig()
+	fcfg.WatchWindow = cfg.WatchWindow
+	fcfg.Logger = s.log
+	s.fsm = raftfsm.New(fcfg)
+	s.metrics = newMetrics(s)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.HTTPPort)))
+	if err != nil {
+		return nil, fmt.Errorf("server: http listener: %w", err)
+	}
+	s.httpLn = ln
+	s.httpAddr = net.JoinHostPort(cfg.advertise(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+
+	node, err := openRaft(cfg, s.fsm)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.node = node
+	s.raftAddr = string(node.transport.LocalAddr())
+	s.bootstrapped.Store(node.hasState)
+	s.prop = newProposer(node.raft, cfg.MaxBatch, cfg.RequestTimeout)
+	s.prop.observe = s.metrics.observeApply
+	s.barrier = &readBarrier{raft: node.raft, timeout: cfg.RequestTimeout}
+
+	if err := s.startGossip(); err != nil {
+		node.close()
+		ln.Close()
+		return nil, err
+	}
+	s.fwd = newForwarder(s)
+	s.httpSrv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+func (s *Server) localMeta() gossip.Meta {
+	return gossip.Meta{
+		Role:         "server",
+		ID:           s.cfg.Name,
+		HTTPAddr:     s.httpAddr,
+		RaftAddr:     s.raftAddr,
+		Version:      s.cfg.Version,
+		Bootstrapped: s.bootstrapped.Load(),
+		Expect:       s.cfg.BootstrapExpect,
+	}
+}
+
+func (s *Server) startGossip() error {
+	gc := gossip.DefaultConfig()
+	gc.Name = s.cfg.Name
+	gc.BindAddr = s.cfg.BindAddr
+	gc.BindPort = s.cfg.GossipPort
+	gc.AdvertiseAddr = s.cfg.AdvertiseAddr
+	gc.Meta = s.localMeta()
+	gc.Logger = s.log.With("component", "gossip")
+	if s.cfg.GossipProbeInterval > 0 {
+		gc.ProbeInterval = s.cfg.GossipProbeInterval
+	}
+	g, err := gossip.New(gc)
+	if err != nil {
+		return fmt.Errorf("server: gossip: %w", err)
+	}
+	s.gossip = g
+	return nil
+}
+
+// HTTPAddr is the host:port the API listens on.
+func (s *Server) HTTPAddr() string { return s.httpAddr }
+
+// RaftAddr is the host:port of the Raft transport.
+func (s *Server) RaftAddr() string { return s.raftAddr }
+
+// GossipAddr is the host:port of the gossip listener.
+func (s *Server) GossipAddr() string { return s.gossip.Addr() }
+
+// Run serves until ctx is cancelled, then shuts down gracefully: a leader hands its
+// leadership over first, then the server leaves gossip and stops Raft.
+func (s *Server) Run(ctx context.Context) error {
+	loops, stopLoops := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	start := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(loops) }()
+	}
+	start(s.prop.run)
+	start(s.leadershipLoop)
+	start(s.membershipLoop)
+	start(s.metrics.loop)
+	start(s.leaderProbeLoop)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.httpSrv.Serve(s.httpLn) }()
+	s.log.Info("server started", "http", s.httpAddr, "raft", s.raftAddr, "gossip", s.gossip.Addr(),
+		"bootstrap_expect", s.cfg.BootstrapExpect, "existing_state", s.node.hasState)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("server: http: %w", err)
+	}
+	s.shutdown()
+	stopLoops()
+	wg.Wait()
+	return err
+}
+
+// shutdown hands leadership over, leaves gossip and stops everything.
+func (s *Server) shutdown() {
+	s.stopOnce.Do(func() {
+		defer close(s.stopped)
+		if s.node.raft.State() == raft.Leader {
+			if err := s.node.raft.LeadershipTransfer().Error(); err != nil {
+				s.log.Warn("leadership transfer before shutdown failed", "err", err)
+			} else {
+				s.log.Info("leadership handed over before shutdown")
+			}
+		}
+		if err := s.gossip.Leave(2 * time.Second); err != nil {
+			s.log.Warn("gossip leave", "err", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			// Watches are long-lived: close them rather than wait.
+			s.httpSrv.Close()
+		}
+		cancel()
+		if err := s.node.close(); err != nil && !errors.Is(err, raft.ErrRaftShutdown) {
+			s.log.Warn("raft shutdown", "err", err)
+		}
+		s.gossip.Shutdown()
+		s.log.Info("server stopped")
+	})
+}
