@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,9 +91,10 @@ var kvModel = porcupine.Model{
 
 // history collects operations from many goroutines.
 type history struct {
-	mu    sync.Mutex
-	start time.Time
-	ops   []porcupine.Operation
+	mu      sync.Mutex
+	start   time.Time
+	ops     []porcupine.Operation
+	unknown map[string]int // why outcomes were unknown, for the log
 }
 
 func (h *history) add(client int, in kvInput, out kvOutput, call, ret time.Time) {
@@ -109,11 +111,13 @@ func (h *history) add(client int, in kvInput, out kvOutput, call, ret time.Time)
 // restarted) several times, then checks the history with porcupine.
 func TestLinearizableUnderLeaderKills(t *testing.T) {
 	c := newCluster(t, 3)
-	h := &history{start: time.Now()}
+	h := &history{start: time.Now(), unknown: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	// Many keys keep each porcupine partition small; writes whose outcome is unknown
+	// stay open to the end of the history and make the search expensive.
 	const clients = 6
-	keys := []string{"k0", "k1", "k2"}
+	keys := []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"}
 	for id := 0; id < clients; id++ {
 		wg.Add(1)
 		go func(id int) {
@@ -155,10 +159,13 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 		}
 	}
 	t.Logf("history: %d operations (%d with a known outcome)", len(h.ops), known)
+	for msg, n := range h.unknown {
+		t.Logf("unknown outcome x%d: %s", n, msg)
+	}
 	if known < 100 {
 		t.Fatalf("only %d operations completed; the cluster was unavailable too long", known)
 	}
-	res, info := porcupine.CheckOperationsVerbose(kvModel, h.ops, 60*time.Second)
+	res, info := porcupine.CheckOperationsVerbose(kvModel, h.ops, 120*time.Second)
 	if res == porcupine.Illegal {
 		t.Fatalf("history is not linearizable (%d ops); %d partial linearizations", len(h.ops), len(info.PartialLinearizations()))
 	}
@@ -170,7 +177,9 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 // doOp performs one operation against n and records it. Reads that fail and writes that
 // were certainly not applied (503) leave no trace: they had no effect.
 func doOp(t *testing.T, h *history, client int, n *node, in kvInput) {
-	cl := n.client(t, api.WithTimeout(2*time.Second))
+	// Longer than a server waits for an election, so an answer comes back whenever one
+	// can; a client that gives up early only adds writes of unknown outcome.
+	cl := n.client(t, api.WithTimeout(6*time.Second))
 	ctx := context.Background()
 	call := time.Now()
 	var err error
@@ -198,10 +207,44 @@ func doOp(t *testing.T, h *history, client int, n *node, in kvInput) {
 		out.ok = false // a definite "absent"
 	case isAPI && apiErr.Code() == 409 && in.op == "create":
 		out.ok = false // a definite "exists"
-	case isAPI && apiErr.Code() == 503, in.op == "get":
-		return // certainly no effect
+	case isAPI && apiErr.Code() == 503, in.op == "get", errors.Is(err, syscall.ECONNREFUSED):
+		return // certainly no effect: refused, not applied, or a read
 	default:
 		out.unknown = true
+		h.mu.Lock()
+		msg := err.Error()
+		if len(msg) > 90 {
+			msg = msg[:90]
+		}
+		h.unknown[msg]++
+		h.mu.Unlock()
 	}
 	h.add(client, in, out, call, ret)
+}
+
+// TestKVModelCatchesStaleRead shows the checker can fail: a read that returns an
+// overwritten value after the overwrite completed is not linearizable.
+func TestKVModelCatchesStaleRead(t *testing.T) {
+	op := func(client int, in kvInput, out kvOutput, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret}
+	}
+	ok := []porcupine.Operation{
+		op(0, kvInput{op: "create", key: "k", value: "a"}, kvOutput{ok: true}, 0, 10),
+		op(1, kvInput{op: "update", key: "k", value: "b"}, kvOutput{ok: true}, 20, 30),
+		op(2, kvInput{op: "get", key: "k"}, kvOutput{ok: true, value: "b"}, 40, 50),
+	}
+	if !porcupine.CheckOperations(kvModel, ok) {
+		t.Fatal("a linearizable history was rejected")
+	}
+	stale := append(ok[:2:2], op(2, kvInput{op: "get", key: "k"}, kvOutput{ok: true, value: "a"}, 40, 50))
+	if porcupine.CheckOperations(kvModel, stale) {
+		t.Fatal("a stale read was accepted")
+	}
+	unknown := append(ok[:1:1],
+		op(1, kvInput{op: "update", key: "k", value: "b"}, kvOutput{unknown: true}, 20, 1000),
+		op(2, kvInput{op: "get", key: "k"}, kvOutput{ok: true, value: "a"}, 40, 50),
+		op(2, kvInput{op: "get", key: "k"}, kvOutput{ok: true, value: "b"}, 60, 70))
+	if !porcupine.CheckOperations(kvModel, unknown) {
+		t.Fatal("a write of unknown outcome that took effect late was rejected")
+	}
 }

@@ -16,11 +16,14 @@ import (
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	addr, id := s.node.raft.LeaderWithID()
+	// Raft's applied index, not the FSM's: barrier and no-op entries (every consistent
+	// read commits one) never reach the FSM, whose index would then lag forever.
+	applied, commit := s.node.raft.AppliedIndex(), s.node.raft.CommitIndex()
 	switch {
 	case addr == "" || id == "":
 		writeError(w, api.NewError(api.ReasonServiceUnavailable, "no leader known"))
-	case s.fsm.Index() < s.node.raft.CommitIndex():
-		writeError(w, api.NewError(api.ReasonServiceUnavailable, "catching up: applied %d of %d", s.fsm.Index(), s.node.raft.CommitIndex()))
+	case applied < commit:
+		writeError(w, api.NewError(api.ReasonServiceUnavailable, "catching up: applied %d of %d", applied, commit))
 	default:
 		w.Write([]byte("ok"))
 	}
@@ -90,7 +93,9 @@ func (s *Server) handleRemovePeer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.NewError(api.ReasonNotFound, "raft peer %q not found", id))
 		return
 	}
+	s.noteRemoval(id)
 	if err := s.node.raft.RemoveServer(raft.ServerID(id), 0, s.cfg.RequestTimeout).Error(); err != nil {
+		s.forgetRemoval(id)
 		writeError(w, classifyRaftError(err))
 		return
 	}

@@ -35,7 +35,10 @@ func (s *Server) membershipLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-events:
+		case ev := <-events:
+			if ev.Type == gossip.EventJoin {
+				s.forgetRemoval(ev.Member.Meta.ID) // a new incarnation may be added again
+			}
 		case <-t.C:
 		}
 	}
@@ -157,6 +160,9 @@ func (s *Server) addNewVoters(servers []gossip.Member) {
 		if cur, ok := known[id]; ok && cur == addr {
 			continue
 		}
+		if s.wasRemoved(m.Meta.ID) {
+			continue
+		}
 		if err := s.node.raft.AddVoter(id, addr, 0, s.cfg.RequestTimeout).Error(); err != nil {
 			s.log.Warn("adding server to raft failed", "id", id, "addr", addr, "err", err)
 			continue
@@ -197,4 +203,23 @@ func (s *Server) savePeers(servers []gossip.Member) {
 	if os.WriteFile(tmp, b, 0o600) == nil {
 		os.Rename(tmp, path)
 	}
+}
+
+// noteRemoval remembers that an operator removed id from Raft.
+func (s *Server) noteRemoval(id string) {
+	s.removedMu.Lock()
+	defer s.removedMu.Unlock()
+	s.removed[id] = true
+}
+
+func (s *Server) forgetRemoval(id string) {
+	s.removedMu.Lock()
+	defer s.removedMu.Unlock()
+	delete(s.removed, id)
+}
+
+func (s *Server) wasRemoved(id string) bool {
+	s.removedMu.Lock()
+	defer s.removedMu.Unlock()
+	return s.removed[id]
 }

@@ -80,7 +80,9 @@ func openRaft(c Config, fsm raft.FSM) (*raftNode, error) {
 		return nil, fmt.Errorf("server: read raft state: %w", err)
 	}
 	bind := net.JoinHostPort(c.BindAddr, strconv.Itoa(c.RaftPort))
-	adv := &net.TCPAddr{IP: net.ParseIP(c.advertise()), Port: c.RaftPort}
+	// A net.Addr interface, not *net.TCPAddr: a typed nil pointer would be a non-nil
+	// interface that the transport dereferences.
+	var adv net.Addr = &net.TCPAddr{IP: net.ParseIP(c.advertise()), Port: c.RaftPort}
 	if c.RaftPort == 0 {
 		adv = nil // the transport advertises the port it picked
 	}

@@ -43,6 +43,15 @@ type Server struct {
 	bootstrapped atomic.Bool
 	stopOnce     sync.Once
 	stopped      chan struct{}
+	// baseCtx is the parent of every request's context; shutdown cancels it so that
+	// long streams (watches) end at once instead of holding the process open.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+
+	// removedMu guards removed: servers an operator removed from Raft, which the
+	// leader must not add back while gossip still shows the same incarnation alive.
+	removedMu sync.Mutex
+	removed   map[string]bool
 }
 
 // New opens the data dir, starts Raft, gossip and the HTTP listener. Call Run next.
@@ -50,7 +59,8 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.logger().With("server", cfg.Name), stopped: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.logger().With("server", cfg.Name), stopped: make(chan struct{}), removed: map[string]bool{}}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	fcfg := raftfsm.DefaultConfig()
 	fcfg.WatchWindow = cfg.WatchWindow
 	fcfg.Logger = s.log
@@ -85,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 	s.httpSrv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -173,6 +184,7 @@ func (s *Server) shutdown() {
 				s.log.Info("leadership handed over before shutdown")
 			}
 		}
+		s.cancelBase()
 		if err := s.gossip.Leave(2 * time.Second); err != nil {
 			s.log.Warn("gossip leave", "err", err)
 		}
