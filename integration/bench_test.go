@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -30,11 +32,14 @@ func report(name string, value float64, unit string) {
 // and 256 concurrent writers.
 func TestBenchWriteThroughput(t *testing.T) {
 	benchOnly(t)
-	c := newCluster(t, 3)
+	c := newCluster(t, 3, benchFlags()...)
 	leader := c.waitLeader(15 * time.Second)
 	cl := leader.client(t)
 	payload := strings.Repeat("x", 256)
 	dur := 5 * time.Second
+	if p := os.Getenv("BERTH_BENCH_PROFILE"); p != "" {
+		go profileLeader(t, leader, p, dur)
+	}
 	for _, writers := range []int{1, 16, 256} {
 		var n atomic.Int64
 		lat := make([][]time.Duration, writers)
@@ -144,4 +149,31 @@ func rssOf(t *testing.T, n *node) int64 {
 	}
 	t.Fatal("no VmRSS")
 	return 0
+}
+
+// benchFlags adds --enable-debug when a profile is asked for.
+func benchFlags() []string {
+	if os.Getenv("BERTH_BENCH_PROFILE") != "" {
+		return []string{"--enable-debug"}
+	}
+	return nil
+}
+
+// profileLeader saves a CPU profile of the leader during the 256-writer run
+// (BERTH_BENCH_PROFILE=file), to find where the time goes.
+func profileLeader(t *testing.T, n *node, file string, dur time.Duration) {
+	time.Sleep(2*dur + time.Second) // skip the 1- and 16-writer runs
+	resp, err := http.Get(n.addr() + "/debug/pprof/profile?seconds=3")
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }

@@ -64,6 +64,9 @@ type Config struct {
 	// GossipProbeInterval etc. tune failure detection; zero keeps gossip's defaults.
 	GossipProbeInterval time.Duration
 
+	// EnableDebug serves Go's profiler under /debug/pprof (off: it exposes internals).
+	EnableDebug bool
+
 	// Version is reported in gossip and /v1/status.
 	Version string
 	// Logger receives the server's logs; nil means slog.Default().

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/raftfsm"
 )
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
@@ -148,11 +150,56 @@ func (s *Server) handleSnapshotRestore(w http.ResponseWriter, r *http.Request) {
 		s.fwd.forward(w, r, addr)
 		return
 	}
-	br := bufio.NewReader(r.Body)
+	// Spool the upload and check it restores into a scratch store first: raft.Restore
+	// persists the snapshot before the FSM reads it, so a corrupt file must never
+	// reach it.
+	spool, err := os.CreateTemp(s.cfg.DataDir, "restore-*.snap")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	if _, err := io.Copy(spool, http.MaxBytesReader(w, r.Body, maxSnapshotBytes)); err != nil {
+		writeError(w, api.NewError(api.ReasonBadRequest, "reading the snapshot: %v", err))
+		return
+	}
+	meta, err := readSnapshotHeader(spool)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	offset, _ := spool.Seek(0, io.SeekCurrent)
+	if err := raftfsm.New(raftfsm.DefaultConfig()).Restore(io.NopCloser(spool)); err != nil {
+		writeError(w, api.NewError(api.ReasonBadRequest, "the snapshot is damaged: %v", err))
+		return
+	}
+	if _, err := spool.Seek(offset, io.SeekStart); err != nil {
+		writeError(w, err)
+		return
+	}
+	start := time.Now()
+	if err := s.node.raft.Restore(meta, spool, 0); err != nil {
+		writeError(w, api.NewError(api.ReasonInternalError, "restore failed: %v", err))
+		return
+	}
+	s.log.Info("snapshot restored", "index", meta.Index, "took", time.Since(start))
+	writeJSON(w, http.StatusOK, map[string]any{"restored": true, "index": s.fsm.Index()})
+}
+
+// maxSnapshotBytes bounds an uploaded snapshot (a million 1 KiB objects fit well).
+const maxSnapshotBytes = 4 << 30
+
+// readSnapshotHeader checks the magic line and reads the metadata line, leaving f at
+// the start of the FSM's stream.
+func readSnapshotHeader(f *os.File) (*raft.SnapshotMeta, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(io.LimitReader(f, 1<<20))
 	magic := make([]byte, len(snapshotMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
-		writeError(w, api.NewError(api.ReasonBadRequest, "not a Berth snapshot (bad header)"))
-		return
+		return nil, api.NewError(api.ReasonBadRequest, "not a Berth snapshot (bad header)")
 	}
 	line, err := br.ReadBytes('\n')
 	var meta raft.SnapshotMeta
@@ -160,14 +207,10 @@ func (s *Server) handleSnapshotRestore(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(line, &meta)
 	}
 	if err != nil {
-		writeError(w, api.NewError(api.ReasonBadRequest, "snapshot metadata: %v", err))
-		return
+		return nil, api.NewError(api.ReasonBadRequest, "snapshot metadata: %v", err)
 	}
-	start := time.Now()
-	if err := s.node.raft.Restore(&meta, br, 0); err != nil {
-		writeError(w, api.NewError(api.ReasonInternalError, "restore failed: %v", err))
-		return
+	if _, err := f.Seek(int64(len(snapshotMagic)+len(line)), io.SeekStart); err != nil {
+		return nil, err
 	}
-	s.log.Info("snapshot restored", "index", meta.Index, "took", time.Since(start))
-	writeJSON(w, http.StatusOK, map[string]any{"restored": true, "index": s.fsm.Index()})
+	return &meta, nil
 }

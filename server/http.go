@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -29,6 +30,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /v1/snapshot", s.handleSnapshotRestore)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET "+leaderAlivePath, s.handleLeaderAlive)
+	if s.cfg.EnableDebug {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return s.recoverer(mux)
 }
 

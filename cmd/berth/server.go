@@ -59,6 +59,7 @@ port. A restarted server comes back from its --data-dir.`,
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader stays without quorum contact before stepping down")
 	f.Uint64Var(&cfg.SnapshotThreshold, "raft-snapshot-threshold", cfg.SnapshotThreshold, "log entries between snapshots")
 	f.IntVar(&cfg.WatchWindow, "watch-window", cfg.WatchWindow, "recent events a watcher can resume from")
+	f.BoolVar(&cfg.EnableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cfg.RaftLogLevel, "raft-log-level", cfg.RaftLogLevel, "level of the Raft library's own logs")
 	return cmd
