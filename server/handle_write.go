@@ -18,18 +18,26 @@ import (
 // gets the conflict instead).
 const updateRetries = 8
 
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, t target) {
+// readObject reads and strictly decodes the request's object and sets the warnings
+// for the fields Berth ignores; on failure it has answered already.
+func (s *Server) readObject(w http.ResponseWriter, r *http.Request, t target) (api.Object, bool) {
 	body, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
+	if err == nil {
+		var obj api.Object
+		if obj, err = decodeFor(t, body); err == nil {
+			setWarnings(w, obj)
+			return obj, true
+		}
+	}
+	writeError(w, err)
+	return nil, false
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, t target) {
+	obj, ok := s.readObject(w, r, t)
+	if !ok {
 		return
 	}
-	obj, err := decodeFor(t, body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	setWarnings(w, obj)
 	rec, err := s.createObject(r.Context(), t.res, obj)
 	if err != nil {
 		writeError(w, err)
@@ -93,17 +101,10 @@ func (s *Server) apply(ctx context.Context, cmd raftfsm.Command) (*raftfsm.Recor
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, t target) {
-	body, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
+	obj, ok := s.readObject(w, r, t)
+	if !ok {
 		return
 	}
-	obj, err := decodeFor(t, body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	setWarnings(w, obj)
 	rec, err := s.updateObject(r.Context(), t, obj)
 	if err != nil {
 		writeError(w, err)
