@@ -311,6 +311,9 @@ func parseJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	v, err := parseJSONValue(dec, "", 0)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("unexpected end of input")
+	}
 	if err != nil {
 		return nil, err
 	}

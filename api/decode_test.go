@@ -83,7 +83,7 @@ spec:
 		{"duplicate YAML key", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n", `already set`},
 		{"duplicate JSON key", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","name":"b"}}`, `duplicate field "metadata.name"`},
 		{"malformed YAML", "apiVersion: v1\nkind: Pod\n  bad: [\n", `invalid YAML`},
-		{"malformed JSON", `{"apiVersion": "v1",`, `invalid JSON`},
+		{"malformed JSON", `{"apiVersion": "v1",`, `invalid JSON: unexpected end of input`},
 		{"type error names the field", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n",
 			`spec.replicas: expected integer, got string "three"`},
 		{"int32 overflow", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: 5000000000\n",

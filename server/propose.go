@@ -49,6 +49,9 @@ func newProposer(r *raft.Raft, maxBatch int, timeout time.Duration) *proposer {
 // propose submits cmd and waits for its result. It returns errNotApplied or
 // errUnknownOutcome (wrapped) for Raft failures; the store's verdict is in the Result.
 func (p *proposer) propose(ctx context.Context, cmd raftfsm.Command) (raftfsm.Result, error) {
+	if ctx.Err() != nil {
+		return raftfsm.Result{}, errNotApplied
+	}
 	pr := &proposal{ctx: ctx, cmd: cmd, done: make(chan proposalResult, 1)}
 	select {
 	case p.in <- pr:
