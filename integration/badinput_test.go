@@ -89,6 +89,11 @@ func badInputCases(staleRV string) []badInputCase {
 			cli: apply, cliPrefix: fromServer(api.ReasonRequestEntityTooBig), cliHas: []string{"too large", "1 MiB"},
 		},
 		{
+			name: "data alone over 1 MiB", method: "POST", path: badCMPath, body: big(2<<20, 0),
+			code: 413, reason: api.ReasonRequestEntityTooBig, msgHas: []string{`ConfigMap "big" is too large`, "1 MiB"},
+			cli: apply, cliPrefix: fromServer(api.ReasonRequestEntityTooBig), cliHas: []string{"too large"},
+		},
+		{
 			name: "body over the request limit", method: "POST", path: badCMPath, body: big(4<<20, 0),
 			code: 413, reason: api.ReasonRequestEntityTooBig, msgHas: []string{"request body is too large"},
 		},

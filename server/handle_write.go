@@ -24,7 +24,13 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request, t target) (a
 	body, err := s.readBody(w, r)
 	if err == nil {
 		var obj api.Object
-		if obj, err = decodeFor(t, body); err == nil {
+		if obj, err = decodeFor(t, body); err == nil && len(body) > maxObjectBytes/8 {
+			// Too large is told before invalid: a 3 MiB ConfigMap is 413, not "data: Too
+			// long". Small bodies cannot encode past the limit (JSON escaping expands a
+			// byte to at most six), so they skip the extra encoding.
+			_, err = encodeChecked(obj)
+		}
+		if err == nil {
 			setWarnings(w, obj)
 			return obj, true
 		}
