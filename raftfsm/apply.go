@@ -16,11 +16,19 @@ import (
 // applyCtx is one log entry being applied: its write transaction, its index (every
 // change in it gets this resourceVersion) and what to publish once it commits.
 type applyCtx struct {
-	f      *FSM
-	txn    *memdb.Txn
-	index  uint64
-	events []Event
-	delta  int64 // change in the object count
+	f     *FSM
+	txn   *memdb.Txn
+	index uint64
+	rv    string // index as a resourceVersion string, formatted once per entry
+	// base reads the store as it was before this entry, and written holds what the
+	// entry changed since (nil once deleted); get reads both rather than txn, since
+	// a memdb read inside a write transaction clones the index's radix transaction,
+	// which drops its cache of nodes already copied: the next insert would copy its
+	// whole path again. written is nil for a lone command, which reads before it writes.
+	base    *memdb.Txn
+	written map[recordKey]*Record
+	events  []Event
+	delta   int64 // change in the object count
 	// failed is a store error (not a business failure): the whole entry is dropped.
 	failed error
 }
@@ -51,22 +59,27 @@ func errResponse(err error) *Response {
 }
 
 // applyCommand applies a decoded command (each batch member on its own) in one write
-// transaction and publishes its events after the commit.
+// transaction and publishes it with its events.
+//
+// The transaction writes a private copy-on-write view of the store (db.Snapshot, a
+// constant-time copy) that publish then swaps in. Readers never see it before, and
+// since watchers are woken by the hub, never by memdb's watch channels, writing a view
+// spares memdb tracking and closing a channel for every radix node it copies.
 func (f *FSM) applyCommand(index uint64, cmd *Command) *Response {
-	txn := f.db.Load().Txn(true)
+	view := f.db.Load().Snapshot()
+	txn := view.Txn(true)
 	defer txn.Abort()
-	a := &applyCtx{f: f, txn: txn, index: index}
+	a := &applyCtx{f: f, txn: txn, index: index, rv: strconv.FormatUint(index, 10), base: view.Txn(false)}
 	var results []Result
 	if cmd.Type == CmdBatch {
 		results = make([]Result, 0, len(cmd.Commands))
+		a.events = make([]Event, 0, len(cmd.Commands))
+		a.written = make(map[recordKey]*Record, len(cmd.Commands))
 		for i := range cmd.Commands {
 			results = append(results, a.apply(&cmd.Commands[i]))
 		}
 	} else {
 		results = []Result{a.apply(cmd)}
-	}
-	if a.failed == nil {
-		a.failed = setIndex(txn, index)
 	}
 	if a.failed != nil {
 		// Our indexers never fail, so this is a bug; dropping the whole entry keeps
@@ -76,7 +89,8 @@ func (f *FSM) applyCommand(index uint64, cmd *Command) *Response {
 		f.advance(index)
 		return errResponse(fmt.Errorf("raftfsm: log entry %d: %w", index, a.failed))
 	}
-	f.commit(txn, index, a.events, a.delta)
+	txn.Commit()
+	f.publish(view, index, a.events, a.delta)
 	return &Response{Results: results}
 }
 
@@ -98,11 +112,14 @@ func (a *applyCtx) apply(c *Command) Result {
 	return Result{Err: errInvalid(c.Kind, c.Namespace, c.Name, "type %s here", c.Type)}
 }
 
-// commit makes the transaction visible together with its index and events.
-func (f *FSM) commit(txn *memdb.Txn, index uint64, events []Event, delta int64) {
+// publish makes a committed view the store (nil: the store is unchanged) together with
+// its index and events.
+func (f *FSM) publish(view *memdb.MemDB, index uint64, events []Event, delta int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	txn.Commit()
+	if view != nil {
+		f.db.Store(view)
+	}
 	f.index.Store(index)
 	f.count.Add(delta)
 	f.hub.publishLocked(index, events)
@@ -114,26 +131,16 @@ func (f *FSM) advance(index uint64) {
 	if index <= f.index.Load() {
 		return
 	}
-	txn := f.db.Load().Txn(true)
-	defer txn.Abort()
-	if err := setIndex(txn, index); err != nil {
-		f.log.Error("raftfsm: cannot record index", "index", index, "err", err)
-		return
-	}
-	f.commit(txn, index, nil, 0)
+	f.publish(nil, index, nil, 0)
 }
 
-func setIndex(txn *memdb.Txn, index uint64) error {
-	return txn.Insert(tableIndex, &indexEntry{Key: keyApplied, Value: index})
-}
-
-// resource finds the command's kind among the stored ones.
-func (a *applyCtx) resource(c *Command) (*api.Resource, error) {
-	res, ok := a.f.byKind[c.Kind]
+// kind finds the command's kind among the stored ones.
+func (a *applyCtx) kind(c *Command) (*kindInfo, error) {
+	k, ok := a.f.byKind[c.Kind]
 	if !ok {
 		return nil, errInvalid(c.Kind, c.Namespace, c.Name, "unknown kind %q", c.Kind)
 	}
-	return res, nil
+	return k, nil
 }
 
 // decodeObject decodes a command's object into a fresh value of the kind. The
@@ -199,10 +206,11 @@ func checkName(res *api.Resource, ns, name string) error {
 
 // newRecord stamps obj (which must be this applier's own copy) with the entry's
 // index and kind, and encodes it.
-func (a *applyCtx) newRecord(res *api.Resource, obj api.Object) (*Record, error) {
+func (a *applyCtx) newRecord(k *kindInfo, obj api.Object) (*Record, error) {
+	res := k.res
 	tm := obj.GetTypeMeta()
-	tm.Kind, tm.APIVersion = res.Kind, res.APIVersion()
-	obj.GetObjectMeta().ResourceVersion = strconv.FormatUint(a.index, 10)
+	tm.Kind, tm.APIVersion = res.Kind, k.apiVersion
+	obj.GetObjectMeta().ResourceVersion = a.rv
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		m := obj.GetObjectMeta()
@@ -211,13 +219,30 @@ func (a *applyCtx) newRecord(res *api.Resource, obj api.Object) (*Record, error)
 	return &Record{Resource: res, Object: obj, Raw: raw, RV: a.index}, nil
 }
 
-// get reads one object inside the transaction.
+// get reads one object as this entry has left it so far.
 func (a *applyCtx) get(res *api.Resource, ns, name string) *Record {
-	raw, err := a.txn.First(res.Plural, indexID, ns, name)
+	if rec, ok := a.written[recordKey{res, ns, name}]; ok {
+		return rec
+	}
+	raw, err := a.base.First(res.Plural, indexID, ns, name)
 	if err != nil || raw == nil {
 		return nil
 	}
 	return raw.(*Record)
+}
+
+// recordKey names an object for applyCtx.written.
+type recordKey struct {
+	res      *api.Resource
+	ns, name string
+}
+
+// wrote notes now (nil: deleted) as the entry's latest state of target's object.
+func (a *applyCtx) wrote(target, now *Record) {
+	if a.written != nil {
+		m := meta(target)
+		a.written[recordKey{target.Resource, m.Namespace, m.Name}] = now
+	}
 }
 
 // checkPreconditions applies the command's resourceVersion and uid preconditions.
@@ -237,6 +262,7 @@ func (a *applyCtx) insert(rec *Record, t EventType) {
 		a.failed = err
 		return
 	}
+	a.wrote(rec, rec)
 	a.events = append(a.events, Event{Type: t, Record: rec})
 }
 
@@ -247,15 +273,4 @@ func shallowCopy(obj api.Object) api.Object {
 	n := reflect.New(v.Type())
 	n.Elem().Set(v)
 	return n.Interface().(api.Object)
-}
-
-// copyStatus sets dst's Status field to src's; false if the kind has none.
-func copyStatus(dst, src api.Object) bool {
-	d := reflect.ValueOf(dst).Elem().FieldByName("Status")
-	s := reflect.ValueOf(src).Elem().FieldByName("Status")
-	if !d.IsValid() || !s.IsValid() || d.Type() != s.Type() || !d.CanSet() {
-		return false
-	}
-	d.Set(s)
-	return true
 }

@@ -3,10 +3,11 @@ package raftfsm
 // delete removes an object. Deleting a Namespace removes everything in it in the same
 // entry, each with its own DELETED event, contents first.
 func (a *applyCtx) delete(c *Command) Result {
-	res, err := a.resource(c)
+	k, err := a.kind(c)
 	if err != nil {
 		return Result{Err: err}
 	}
+	res := k.res
 	ns, name, err := target(res, c, nil)
 	if err != nil {
 		return Result{Err: err}
@@ -37,7 +38,7 @@ func (a *applyCtx) deleteNamespaceContents(ns string) {
 		}
 		// Collect first: a memdb iterator must not outlive changes to its table.
 		var doomed []*Record
-		it, err := a.txn.Get(res.Plural, indexNamespace, ns)
+		it, err := listNamespace(a.txn, res, ns)
 		if err != nil {
 			a.failed = err
 			return
@@ -57,7 +58,7 @@ func (a *applyCtx) deleteNamespaceContents(ns string) {
 // remove deletes stored and records a DELETED event carrying its last state, stamped
 // with this entry's index.
 func (a *applyCtx) remove(stored *Record) (*Record, error) {
-	last, err := a.newRecord(stored.Resource, shallowCopy(stored.Object))
+	last, err := a.newRecord(a.f.kindOf(stored.Resource), shallowCopy(stored.Object))
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +66,7 @@ func (a *applyCtx) remove(stored *Record) (*Record, error) {
 		a.failed = err
 		return nil, err
 	}
+	a.wrote(stored, nil)
 	a.delta--
 	a.events = append(a.events, Event{Type: Deleted, Record: last})
 	return last, nil

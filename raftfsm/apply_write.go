@@ -6,10 +6,11 @@ import "github.com/berth-dev/berth/api"
 
 // create inserts a new object.
 func (a *applyCtx) create(c *Command) Result {
-	res, err := a.resource(c)
+	k, err := a.kind(c)
 	if err != nil {
 		return Result{Err: err}
 	}
+	res := k.res
 	obj, err := decodeObject(res, c)
 	if err != nil {
 		return Result{Err: err}
@@ -24,7 +25,7 @@ func (a *applyCtx) create(c *Command) Result {
 	if a.get(res, ns, name) != nil {
 		return Result{Err: errAlreadyExists(res, ns, name)}
 	}
-	rec, err := a.newRecord(res, obj)
+	rec, err := a.newRecord(k, obj)
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -40,38 +41,39 @@ func (a *applyCtx) namespaceExists(ns string) bool {
 // update replaces an object's metadata and spec; the stored status, uid and
 // creationTimestamp stay.
 func (a *applyCtx) update(c *Command) Result {
-	res, obj, stored, err := a.prepareUpdate(c)
+	k, obj, stored, err := a.prepareUpdate(c)
 	if err != nil {
 		return Result{Err: err}
 	}
-	if res.HasStatus {
-		copyStatus(obj, stored.Object)
+	if k.res.HasStatus {
+		k.copyStatus(obj, stored.Object)
 	}
 	m, sm := obj.GetObjectMeta(), meta(stored)
 	m.UID, m.CreationTimestamp = sm.UID, sm.CreationTimestamp
-	return a.replace(res, obj)
+	return a.replace(k, obj)
 }
 
 // updateStatus takes only the status from the command's object.
 func (a *applyCtx) updateStatus(c *Command) Result {
-	res, obj, stored, err := a.prepareUpdate(c)
+	k, obj, stored, err := a.prepareUpdate(c)
 	if err != nil {
 		return Result{Err: err}
 	}
 	next := shallowCopy(stored.Object)
-	if !res.HasStatus || !copyStatus(next, obj) {
+	if !k.res.HasStatus || !k.copyStatus(next, obj) {
 		m := meta(stored)
-		return Result{Err: errInvalid(res.Plural, m.Namespace, m.Name, "kind has no status")}
+		return Result{Err: errInvalid(k.res.Plural, m.Namespace, m.Name, "kind has no status")}
 	}
-	return a.replace(res, next)
+	return a.replace(k, next)
 }
 
 // prepareUpdate decodes the object and finds the stored one, checking preconditions.
-func (a *applyCtx) prepareUpdate(c *Command) (*api.Resource, api.Object, *Record, error) {
-	res, err := a.resource(c)
+func (a *applyCtx) prepareUpdate(c *Command) (*kindInfo, api.Object, *Record, error) {
+	k, err := a.kind(c)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	res := k.res
 	obj, err := decodeObject(res, c)
 	if err != nil {
 		return nil, nil, nil, err
@@ -87,11 +89,11 @@ func (a *applyCtx) prepareUpdate(c *Command) (*api.Resource, api.Object, *Record
 	if err := checkPreconditions(res, c, stored); err != nil {
 		return nil, nil, nil, err
 	}
-	return res, obj, stored, nil
+	return k, obj, stored, nil
 }
 
-func (a *applyCtx) replace(res *api.Resource, obj api.Object) Result {
-	rec, err := a.newRecord(res, obj)
+func (a *applyCtx) replace(k *kindInfo, obj api.Object) Result {
+	rec, err := a.newRecord(k, obj)
 	if err != nil {
 		return Result{Err: err}
 	}

@@ -143,6 +143,9 @@ func DecodeCommand(b []byte) (*Command, error) {
 		return nil, err
 	}
 	c := fromWire(&w, t)
+	if len(w.Commands) > 0 {
+		c.Commands = make([]Command, 0, len(w.Commands))
+	}
 	for i := range w.Commands {
 		m, err := decodeMember(&w.Commands[i])
 		if err != nil {

@@ -55,9 +55,9 @@ func (c Config) Validate() error {
 type FSM struct {
 	cfg       Config
 	log       *slog.Logger
-	resources []*api.Resource          // the kinds with a table, sorted by plural
-	byKind    map[string]*api.Resource // Kind → resource, the kinds this FSM stores
-	nsRes     *api.Resource            // the Namespace kind; nil if none is registered
+	resources []*api.Resource      // the kinds with a table, sorted by plural
+	byKind    map[string]*kindInfo // Kind → the kinds this FSM stores
+	nsRes     *api.Resource        // the Namespace kind; nil if none is registered
 	schema    *memdb.DBSchema
 
 	// mu orders a commit, the new index and the hub's events against readers, so a
@@ -79,14 +79,17 @@ func New(cfg Config) *FSM {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	f := &FSM{cfg: cfg, log: cfg.Logger, resources: api.Resources(), byKind: map[string]*api.Resource{}}
+	f := &FSM{cfg: cfg, log: cfg.Logger, resources: api.Resources(), byKind: map[string]*kindInfo{}}
+	kinds := make([]*kindInfo, 0, len(f.resources))
 	for _, r := range f.resources {
-		f.byKind[r.Kind] = r
+		k := newKindInfo(r)
+		kinds = append(kinds, k)
+		f.byKind[r.Kind] = k
 		if r.Kind == "Namespace" {
 			f.nsRes = r
 		}
 	}
-	f.schema = schemaFor(f.resources)
+	f.schema = schemaFor(kinds)
 	f.db.Store(f.newDB())
 	f.hub = newHub(&f.mu, cfg.WatchWindow)
 	return f

@@ -2,171 +2,180 @@ package raftfsm
 
 import (
 	"fmt"
-	"reflect"
-	"strings"
 
 	"github.com/hashicorp/go-memdb"
 
 	"github.com/berth-dev/berth/api"
 )
 
-// One table per api.Resource, named by its plural, each holding *Record values; plus
-// the index table. Every index key ends in a NUL byte so an exact lookup of "a" never
-// matches "ab"; names and namespaces are DNS-1123, so neither holds NUL or "/".
+// One table per api.Resource, named by its plural, each holding *Record values. Every
+// index key ends in a NUL byte so an exact lookup of "a" never matches "ab"; names and
+// namespaces are DNS-1123, so neither holds NUL or "/".
+//
+// Index upkeep is the largest part of an apply (each key is a radix-tree insert, and
+// each index of a written table a write of the store's root), so tables have two
+// indexes. The applied Raft index is not a table row: nothing reads it from the
+// store, and FSM.index moves under the same lock that publishes the commit.
 const (
-	// tableIndex holds one indexEntry per key; keyApplied is the last applied Raft
-	// index, written in the same transaction as the change it stamps.
-	tableIndex = "index"
-	keyApplied = "applied"
-
 	// indexID is the unique primary index: namespace + "/" + name ("/name" for
-	// cluster-scoped kinds). Iterating it lists a table sorted by that string.
+	// cluster-scoped kinds). Iterating it lists a table sorted by that string, and
+	// its prefix namespace + "/" lists one namespace in name order, so no namespace
+	// index is needed.
 	indexID = "id"
-	// indexUID finds an object by metadata.uid (garbage collection, preconditions).
-	// Not unique in memdb's sense so a duplicated uid (a leader bug) cannot corrupt
-	// the index; the leader makes uids unique.
-	indexUID = "uid"
-	// indexNamespace lists one namespace of a namespaced kind, in name order.
-	indexNamespace = "namespace"
-	// indexNode lists the pods bound to a node (spec.nodeName); unbound pods are
-	// left out of it.
-	indexNode = "node"
-	// indexOwner finds dependents by the uids in metadata.ownerReferences.
-	indexOwner = "owner"
+	// indexIDPrefix is memdb's prefix lookup on indexID (listNamespace).
+	indexIDPrefix = indexID + "_prefix"
+	// indexRef is the one secondary index: a multi-index over what else an object is
+	// found by, each key tagged with what it is (a lookup's first argument):
+	//   - refUID + "/" + metadata.uid (garbage collection, preconditions). Not unique
+	//     in memdb's sense, so a duplicated uid (a leader bug) cannot corrupt it.
+	//   - refOwner + "/" + each uid in metadata.ownerReferences.
+	//   - for pods, refNode + "/" + spec.nodeName; unbound pods are left out.
+	// One index rather than three because memdb opens every index of a table on
+	// every write and writes each one's root into the store at commit, changed or not.
+	indexRef = "ref"
+	refUID   = "uid"
+	refOwner = "owner"
+	refNode  = "node"
 )
 
-// indexEntry is a row of the index table.
-type indexEntry struct {
-	Key   string
-	Value uint64
-}
-
-// schemaFor builds the schema for the given resources (api.Resources() in New).
-func schemaFor(resources []*api.Resource) *memdb.DBSchema {
-	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{tableIndex: indexTable()}}
-	for _, r := range resources {
-		s.Tables[r.Plural] = resourceTable(r)
+// schemaFor builds the schema for the given kinds (api.Resources() in New).
+func schemaFor(kinds []*kindInfo) *memdb.DBSchema {
+	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
+	for _, k := range kinds {
+		s.Tables[k.res.Plural] = resourceTable(k)
 	}
 	return s
 }
 
-func indexTable() *memdb.TableSchema {
+// resourceTable is the table of one kind. Pods alone have node keys.
+func resourceTable(k *kindInfo) *memdb.TableSchema {
+	ref := refIndex{}
+	if k.res.Kind == "Pod" {
+		ref.node = func(rec *Record) string { return k.nodeNameOf(rec.Object) }
+	}
 	return &memdb.TableSchema{
-		Name: tableIndex,
+		Name: k.res.Plural,
 		Indexes: map[string]*memdb.IndexSchema{
-			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+			indexID:  {Name: indexID, Unique: true, Indexer: idIndex{}},
+			indexRef: {Name: indexRef, AllowMissing: true, Indexer: ref},
 		},
 	}
-}
-
-// resourceTable is the table of one kind. Pods alone get the node index.
-func resourceTable(r *api.Resource) *memdb.TableSchema {
-	t := &memdb.TableSchema{
-		Name: r.Plural,
-		Indexes: map[string]*memdb.IndexSchema{
-			indexID: {Name: indexID, Unique: true, Indexer: &recordIndex{key: recordID}},
-			indexUID: {Name: indexUID, AllowMissing: true,
-				Indexer: &recordIndex{key: func(rec *Record) string { return meta(rec).UID }}},
-			indexNamespace: {Name: indexNamespace, AllowMissing: true,
-				Indexer: &recordIndex{key: func(rec *Record) string { return meta(rec).Namespace }}},
-			indexOwner: {Name: indexOwner, AllowMissing: true, Indexer: &ownerIndex{}},
-		},
-	}
-	if r.Kind == "Pod" {
-		t.Indexes[indexNode] = &memdb.IndexSchema{Name: indexNode, AllowMissing: true,
-			Indexer: &recordIndex{key: func(rec *Record) string { return nodeName(rec.Object) }}}
-	}
-	return t
 }
 
 func meta(rec *Record) *api.ObjectMeta { return rec.Object.GetObjectMeta() }
 
-// recordID is the primary key of a stored object.
-func recordID(rec *Record) string {
-	m := meta(rec)
-	return m.Namespace + "/" + m.Name
+// listNamespace iterates the objects of res in namespace ns, in name order.
+func listNamespace(txn *memdb.Txn, res *api.Resource, ns string) (memdb.ResultIterator, error) {
+	return txn.Get(res.Plural, indexIDPrefix, ns, "")
 }
 
-// nodeName reads spec.nodeName by reflection, so the store needs no per-kind code;
-// "" (unbound, or no such field) leaves the pod out of the node index.
-func nodeName(obj api.Object) string {
-	v := reflect.ValueOf(obj)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return ""
-	}
-	spec := v.Elem().FieldByName("Spec")
-	if spec.Kind() == reflect.Pointer {
-		if spec.IsNil() {
-			return ""
-		}
-		spec = spec.Elem()
-	}
-	if spec.Kind() != reflect.Struct {
-		return ""
-	}
-	n := spec.FieldByName("NodeName")
-	if n.Kind() != reflect.String {
-		return ""
-	}
-	return n.String()
-}
-
-// recordIndex indexes a *Record by one string; an empty string is "missing". Its
-// arguments are strings joined with "/", so the id index takes (namespace, name).
-type recordIndex struct {
-	key func(*Record) string
-}
-
-func (x *recordIndex) FromObject(raw any) (bool, []byte, error) {
+// asRecord is the check every indexer starts with.
+func asRecord(raw any) (*Record, error) {
 	rec, ok := raw.(*Record)
-	if !ok || rec.Object == nil {
-		return false, nil, fmt.Errorf("raftfsm: indexing %T, want *Record", raw)
+	if !ok || rec == nil || rec.Object == nil {
+		return nil, fmt.Errorf("raftfsm: indexing %T, want *Record", raw)
 	}
-	k := x.key(rec)
-	if k == "" {
-		return false, nil, nil
-	}
-	return true, []byte(k + "\x00"), nil
+	return rec, nil
 }
 
-func (x *recordIndex) FromArgs(args ...any) ([]byte, error) {
-	k, err := joinArgs(args)
-	if err != nil {
-		return nil, err
+// indexKey is parts joined by "/" and NUL-terminated, built in one allocation with
+// spare room: memdb appends the primary key to a non-unique index's key, and the
+// room saves it a second allocation.
+func indexKey(spare int, parts ...string) []byte {
+	n := spare + len(parts)
+	for _, p := range parts {
+		n += len(p)
 	}
-	return []byte(k + "\x00"), nil
+	b := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = append(b, p...)
+	}
+	return append(b, 0)
 }
 
-func (x *recordIndex) PrefixFromArgs(args ...any) ([]byte, error) {
-	k, err := joinArgs(args)
-	return []byte(k), err
+// idLen is the length of rec's primary key, the spare room its secondary keys need.
+func idLen(rec *Record) int {
+	m := meta(rec)
+	return len(m.Namespace) + len(m.Name) + 2
 }
 
-func joinArgs(args []any) (string, error) {
-	parts := make([]string, len(args))
+// argIndex gives the lookup side of every indexer: its arguments are strings joined
+// with "/", so the id index takes (namespace, name).
+type argIndex struct{}
+
+func (argIndex) FromArgs(args ...any) ([]byte, error) {
+	return argsKey(args, true)
+}
+
+func (argIndex) PrefixFromArgs(args ...any) ([]byte, error) {
+	return argsKey(args, false) // no terminator: a prefix
+}
+
+// argsKey is indexKey for lookup arguments, which must be strings.
+func argsKey(args []any, terminate bool) ([]byte, error) {
+	n := len(args)
 	for i, a := range args {
 		s, ok := a.(string)
 		if !ok {
-			return "", fmt.Errorf("raftfsm: index argument %d is %T, want string", i, a)
+			return nil, fmt.Errorf("raftfsm: index argument %d is %T, want string", i, a)
 		}
-		parts[i] = s
+		n += len(s)
 	}
-	return strings.Join(parts, "/"), nil
+	b := make([]byte, 0, n)
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = append(b, a.(string)...)
+	}
+	if terminate {
+		b = append(b, 0)
+	}
+	return b, nil
 }
 
-// ownerIndex is a multi-index over the uids in metadata.ownerReferences.
-type ownerIndex struct{ recordIndex }
+// idIndex is the primary index: namespace + "/" + name.
+type idIndex struct{ argIndex }
 
-func (x *ownerIndex) FromObject(raw any) (bool, [][]byte, error) {
-	rec, ok := raw.(*Record)
-	if !ok || rec.Object == nil {
-		return false, nil, fmt.Errorf("raftfsm: indexing %T, want *Record", raw)
+func (idIndex) FromObject(raw any) (bool, []byte, error) {
+	rec, err := asRecord(raw)
+	if err != nil {
+		return false, nil, err
 	}
-	var keys [][]byte
-	for _, ref := range meta(rec).OwnerReferences {
+	m := meta(rec)
+	return true, indexKey(0, m.Namespace, m.Name), nil
+}
+
+// refIndex is indexRef's indexer. node is nil for a kind without node keys.
+type refIndex struct {
+	argIndex
+	node func(*Record) string
+}
+
+func (x refIndex) FromObject(raw any) (bool, [][]byte, error) {
+	rec, err := asRecord(raw)
+	if err != nil {
+		return false, nil, err
+	}
+	m, spare := meta(rec), idLen(rec)
+	node := ""
+	if x.node != nil {
+		node = x.node(rec)
+	}
+	keys := make([][]byte, 0, 2+len(m.OwnerReferences))
+	if m.UID != "" {
+		keys = append(keys, indexKey(spare, refUID, m.UID))
+	}
+	for _, ref := range m.OwnerReferences {
 		if ref.UID != "" {
-			keys = append(keys, []byte(ref.UID+"\x00"))
+			keys = append(keys, indexKey(spare, refOwner, ref.UID))
 		}
+	}
+	if node != "" {
+		keys = append(keys, indexKey(spare, refNode, node))
 	}
 	return len(keys) > 0, keys, nil
 }

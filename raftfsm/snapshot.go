@@ -134,9 +134,6 @@ func (f *FSM) readSnapshot(r io.Reader) (*memdb.MemDB, snapshotHeader, error) {
 	if n != hdr.Count {
 		return nil, hdr, fmt.Errorf("header says %d objects, read %d", hdr.Count, n)
 	}
-	if err := setIndex(txn, hdr.Index); err != nil {
-		return nil, hdr, err
-	}
 	txn.Commit()
 	return db, hdr, nil
 }
@@ -172,10 +169,11 @@ func (f *FSM) readRecords(br *bufio.Reader, txn *memdb.Txn) (int, error) {
 }
 
 func (f *FSM) decodeRecord(l snapshotLine) (*Record, error) {
-	res, ok := f.byKind[l.Kind]
+	k, ok := f.byKind[l.Kind]
 	if !ok {
 		return nil, fmt.Errorf("unknown kind %q", l.Kind)
 	}
+	res := k.res
 	obj, err := decodeObject(res, &Command{Object: l.Object})
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func (f *FSM) GetByUID(res *api.Resource, uid string) (*Record, bool) {
 		return nil, false
 	}
 	txn, _ := f.readTxn()
-	return first(txn.First(res.Plural, indexUID, uid))
+	return first(txn.First(res.Plural, indexRef, refUID, uid))
 }
 
 // List returns the objects of res in namespace ("" = all, and always for a
@@ -55,7 +55,7 @@ func (f *FSM) List(res *api.Resource, namespace string) ([]*Record, uint64) {
 	if !res.Namespaced || namespace == "" {
 		return collect(txn.Get(res.Plural, indexID)), idx
 	}
-	return collect(txn.Get(res.Plural, indexNamespace, namespace)), idx
+	return collect(listNamespace(txn, res, namespace)), idx
 }
 
 // ListByNode returns the pods bound to nodeName, sorted by namespace/name, and the
@@ -66,7 +66,7 @@ func (f *FSM) ListByNode(nodeName string) ([]*Record, uint64) {
 	if !ok || nodeName == "" {
 		return nil, idx
 	}
-	return collect(txn.Get(pods.Plural, indexNode, nodeName)), idx
+	return collect(txn.Get(pods.res.Plural, indexRef, refNode, nodeName)), idx
 }
 
 // ListByOwner returns the objects of res that name ownerUID in their
@@ -76,7 +76,7 @@ func (f *FSM) ListByOwner(res *api.Resource, ownerUID string) []*Record {
 		return nil
 	}
 	txn, _ := f.readTxn()
-	return collect(txn.Get(res.Plural, indexOwner, ownerUID))
+	return collect(txn.Get(res.Plural, indexRef, refOwner, ownerUID))
 }
 
 func first(raw any, err error) (*Record, bool) {
