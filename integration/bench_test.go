@@ -41,9 +41,10 @@ func TestBenchWriteThroughput(t *testing.T) {
 		go profileLeader(t, leader, p, dur)
 	}
 	for _, writers := range []int{1, 16, 256} {
-		var n atomic.Int64
+		var writes atomic.Int64
 		lat := make([][]time.Duration, writers)
 		var errs atomic.Int64
+		cpuBefore := clusterCPU(t, c)
 		deadline := time.Now().Add(dur)
 		var wg sync.WaitGroup
 		for w := 0; w < writers; w++ {
@@ -58,11 +59,12 @@ func TestBenchWriteThroughput(t *testing.T) {
 						continue
 					}
 					lat[w] = append(lat[w], time.Since(start))
-					n.Add(1)
+					writes.Add(1)
 				}
 			}(w)
 		}
 		wg.Wait()
+		cpuAfter := clusterCPU(t, c)
 		var all []time.Duration
 		for _, l := range lat {
 			all = append(all, l...)
@@ -71,9 +73,20 @@ func TestBenchWriteThroughput(t *testing.T) {
 		if len(all) == 0 {
 			t.Fatalf("%d writers: no write succeeded (%d errors)", writers, errs.Load())
 		}
-		report(fmt.Sprintf("write_throughput_%d_writers", writers), float64(n.Load())/dur.Seconds(), "writes/s")
+		report(fmt.Sprintf("write_throughput_%d_writers", writers), float64(writes.Load())/dur.Seconds(), "writes/s")
 		report(fmt.Sprintf("write_latency_p50_%d_writers", writers), ms(all[len(all)/2]), "ms")
 		report(fmt.Sprintf("write_latency_p99_%d_writers", writers), ms(all[len(all)*99/100]), "ms")
+		for _, n := range c.nodes {
+			role := "follower"
+			if n == leader {
+				role = "leader"
+			}
+			report(fmt.Sprintf("server_cpu_per_write_%d_writers_%s_%s", writers, role, n.name),
+				float64((cpuAfter[n.name]-cpuBefore[n.name]).Microseconds())/float64(max(writes.Load(), 1)), "us")
+		}
+		if avg, ok := metricAvg(leader, "berth_raft_apply_batch_size"); ok {
+			report(fmt.Sprintf("writes_per_raft_entry_%d_writers", writers), avg, "writes")
+		}
 		if e := errs.Load(); e > 0 {
 			report(fmt.Sprintf("write_errors_%d_writers", writers), float64(e), "errors")
 		}
@@ -176,4 +189,47 @@ func profileLeader(t *testing.T, n *node, file string, dur time.Duration) {
 	}
 	defer f.Close()
 	io.Copy(f, resp.Body)
+}
+
+// clusterCPU reads each server's user+system CPU time from /proc.
+func clusterCPU(t *testing.T, c *cluster) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, n := range c.nodes {
+		n.mu.Lock()
+		pid := n.cmd.Process.Pid
+		n.mu.Unlock()
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Fields after the command name (which is in parentheses): utime is the 14th
+		// field of the line, stime the 15th, in clock ticks (100 per second on Linux).
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[n.name] = time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return out
+}
+
+// metricAvg scrapes a histogram's cumulative sum/count from a server's /metrics.
+func metricAvg(n *node, name string) (float64, bool) {
+	resp, err := http.Get(n.addr() + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var sum, count float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			switch f[0] {
+			case name + "_sum":
+				sum, _ = strconv.ParseFloat(f[1], 64)
+			case name + "_count":
+				count, _ = strconv.ParseFloat(f[1], 64)
+			}
+		}
+	}
+	return sum / count, count > 0
 }
