@@ -6,7 +6,7 @@ PKGS      := ./...
 # Integration tests start real clusters; give them room on a 2-core machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit integration run bench lint fmt tidy fuzz clean
+.PHONY: all build test unit integration run bench lint fmt tidy fuzz clean images
 
 all: build
 
@@ -27,6 +27,10 @@ integration: build
 # run: a local single-server cluster in ./.berth-dev (Ctrl-C stops it; state survives).
 run: build
 	./scripts/run-local.sh
+
+# images: berth/demo:dev, FROM scratch with a static berth (no registry needed).
+images:
+	./scripts/images.sh
 
 # bench: prints `name value unit` lines.
 bench: build

@@ -10,5 +10,7 @@ import (
 func main() {
 	root := cli.NewRoot()
 	root.AddCommand(newServerCommand())
+	root.AddCommand(newPauseCommand())
+	root.AddCommand(newDemoCommand())
 	os.Exit(cli.Run(root, os.Args[1:]))
 }
