@@ -75,6 +75,7 @@ func NewRoot() *cobra.Command {
 		newDeleteCommand(g), newMembersCommand(g), newOperatorCommand(g),
 		newSnapshotCommand(g), newVersionCommand(),
 	)
+	root.AddCommand(newLogsCommand(g), newExecCommand(g))
 	return root
 }
 
@@ -85,6 +86,10 @@ func Run(root *cobra.Command, args []string) int {
 	defer stop()
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
+		var exit ExitCodeError
+		if errors.As(err, &exit) && exit.Code > 0 {
+			return exit.Code // a remote command's code; it printed its own output
+		}
 		fmt.Fprintln(root.ErrOrStderr(), FormatError(err))
 		return 1
 	}
