@@ -24,7 +24,8 @@ unit:
 integration: build
 	$(GO) test -race -tags $(TAGS) -count=1 -timeout $(TEST_TIMEOUT) -v ./integration/...
 
-# run: a local single-server cluster in ./.berth-dev (Ctrl-C stops it; state survives).
+# run: `berth dev`, a one-machine cluster on the local Docker engine, state in ./.berth-dev
+# (Ctrl-C stops it and removes its containers; the objects survive).
 run: build
 	./scripts/run-local.sh
 

@@ -91,7 +91,7 @@ func stampNew(res *api.Resource, obj api.Object, now time.Time) {
 	}
 	m.UID = uuid.NewString()
 	m.CreationTimestamp = api.NewTime(now)
-	m.DeletionTimestamp = nil
+	m.DeletionTimestamp, m.DeletionGracePeriodSeconds = nil, nil
 	m.ResourceVersion = ""
 	m.Generation = 1
 }

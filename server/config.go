@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/berth-dev/berth/raftfsm"
@@ -67,6 +68,15 @@ type Config struct {
 	// EnableDebug serves Go's profiler under /debug/pprof (off: it exposes internals).
 	EnableDebug bool
 
+	// ClusterCIDR is the IPv4 range pod addresses come from; the leader gives each Node
+	// a /24 of it at creation (spec.podCIDR), so it must hold at least two /24s and at
+	// most /8 (65536 nodes).
+	ClusterCIDR string
+
+	// ReadyCheck, when set, must also pass for GET /readyz to answer 200 (berth dev
+	// waits there for its node); nil means the server's own readiness only.
+	ReadyCheck func() error
+
 	// Version is reported in gossip and /v1/status.
 	Version string
 	// Logger receives the server's logs; nil means slog.Default().
@@ -108,8 +118,11 @@ func DefaultConfig() Config {
 		WatchWindow:     raftfsm.DefaultWatchWindow,
 		// Long enough to ride out one election (about 1 s) plus a slow disk.
 		RequestTimeout: 10 * time.Second,
-		Version:        "dev",
-		RaftLogLevel:   "warn",
+		// Kubernetes' (flannel's) default: 256 nodes of 254 pods, and rarely in use on
+		// a LAN already.
+		ClusterCIDR:  "10.244.0.0/16",
+		Version:      "dev",
+		RaftLogLevel: "warn",
 	}
 }
 
@@ -145,10 +158,26 @@ func (c Config) Validate() error {
 	if c.LeaderLeaseTimeout > c.HeartbeatTimeout || c.HeartbeatTimeout > c.ElectionTimeout {
 		errs = append(errs, errors.New("server: raft timings must satisfy lease <= heartbeat <= election"))
 	}
+	if _, err := c.clusterPrefix(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxBatch < 1 {
 		errs = append(errs, errors.New("server: MaxBatch must be at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// clusterPrefix parses ClusterCIDR (host bits are ignored: 10.244.1.0/16 is
+// 10.244.0.0/16).
+func (c Config) clusterPrefix() (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(c.ClusterCIDR)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("server: --cluster-cidr %q is not an IPv4 CIDR (e.g. 10.244.0.0/16)", c.ClusterCIDR)
+	}
+	if p.Bits() < 8 || p.Bits() >= podCIDRBits {
+		return netip.Prefix{}, fmt.Errorf("server: --cluster-cidr %q must be between /8 and /%d: each node gets a /%d of it", c.ClusterCIDR, podCIDRBits-1, podCIDRBits)
+	}
+	return p.Masked(), nil
 }
 
 func (c Config) advertise() string {

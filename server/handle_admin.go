@@ -26,6 +26,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.NewError(api.ReasonServiceUnavailable, "no leader known"))
 	case applied < commit:
 		writeError(w, api.NewError(api.ReasonServiceUnavailable, "catching up: applied %d of %d", applied, commit))
+	case s.cfg.ReadyCheck != nil:
+		if err := s.cfg.ReadyCheck(); err != nil {
+			writeError(w, api.NewError(api.ReasonServiceUnavailable, "not ready: %v", err))
+			return
+		}
+		w.Write([]byte("ok"))
 	default:
 		w.Write([]byte("ok"))
 	}

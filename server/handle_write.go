@@ -69,6 +69,13 @@ func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Ob
 	if _, ok := s.getVerified(ctx, res, m.Namespace, m.Name, true); ok {
 		return nil, api.NewError(api.ReasonAlreadyExists, "%s %q already exists", res.Plural, m.Name)
 	}
+	if n, ok := obj.(*api.Node); ok {
+		release, err := s.assignPodCIDR(n)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	body, err := encodeChecked(obj)
 	if err != nil {
 		return nil, err
@@ -180,6 +187,8 @@ func (s *Server) nextVersion(t target, cur *raftfsm.Record, in api.Object) ([]by
 		next = api.DeepCopy(in)
 		om, nm := old.GetObjectMeta(), next.GetObjectMeta()
 		nm.UID, nm.CreationTimestamp, nm.DeletionTimestamp = om.UID, om.CreationTimestamp, om.DeletionTimestamp
+		nm.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
+		keepNodePodCIDR(old, next)
 		nm.GenerateName = om.GenerateName
 		copyStatus(next, old)
 		nm.Generation = om.Generation
@@ -250,11 +259,21 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) 
 		writeError(w, api.NewError(api.ReasonForbidden, "namespaces %q is forbidden: this namespace may not be deleted", t.name))
 		return
 	}
+	grace, err := gracePeriodOf(r, &opts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	if _, ok := s.getVerified(r.Context(), t.res, t.namespace, t.name, false); !ok {
 		writeError(w, notFound(t.res, t.name))
 		return
 	}
-	rec, err := s.apply(r.Context(), cmd)
+	var rec *raftfsm.Record
+	if t.res.Kind == "Pod" {
+		rec, err = s.deletePod(r.Context(), t, cmd, grace)
+	} else {
+		rec, err = s.apply(r.Context(), cmd)
+	}
 	if err != nil {
 		writeError(w, err)
 		return

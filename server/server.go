@@ -28,6 +28,7 @@ type Server struct {
 	prop    *proposer
 	barrier *readBarrier
 	metrics *metrics
+	cidrs   *podCIDRAllocator
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -66,6 +67,8 @@ func New(cfg Config) (*Server, error) {
 	fcfg.Logger = s.log
 	s.fsm = raftfsm.New(fcfg)
 	s.metrics = newMetrics(s)
+	cluster, _ := cfg.clusterPrefix() // checked by Validate
+	s.cidrs = newPodCIDRAllocator(cluster)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.HTTPPort)))
 	if err != nil {

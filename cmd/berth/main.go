@@ -12,5 +12,7 @@ func main() {
 	root.AddCommand(newServerCommand())
 	root.AddCommand(newPauseCommand())
 	root.AddCommand(newDemoCommand())
+	root.AddCommand(newClientCommand())
+	root.AddCommand(newDevCommand())
 	os.Exit(cli.Run(root, os.Args[1:]))
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/client"
+)
+
+// shutdownTimeout bounds how long a stopping agent waits for its loops (and, in
+// `berth dev`, for its containers to be removed) before giving up.
+const shutdownTimeout = 2 * time.Minute
+
+// newClientCommand wires `berth client` flags into client.Config and runs the node
+// agent until SIGTERM or SIGINT. Containers keep running when it stops: a restarted
+// agent adopts them.
+func newClientCommand() *cobra.Command {
+	cfg := client.DefaultConfig()
+	var logLevel string
+	var labels []string
+	cmd := &cobra.Command{
+		Use:   "client",
+		Short: "Run the node agent: register this machine and run its pods on Docker",
+		Long: `Run a Berth client (node agent). It registers this machine as a Node with the
+servers given by --servers, runs the pods bound to it on the Docker engine and serves
+their logs and exec on --client-port. Stopping it leaves the containers running; a
+client restarted with the same --name and --data-dir adopts them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(logLevel)
+			if err != nil {
+				return err
+			}
+			if cfg.NodeLabels, err = parseNodeLabels(labels); err != nil {
+				return err
+			}
+			cfg.Logger, cfg.Version = logger, version
+			a, err := client.New(cfg)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			runErr := a.Run(ctx)
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			return errors.Join(runErr, a.Shutdown(sctx, false))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Name, "name", nodeName(""), "this node's unique name (a DNS-1123 subdomain)")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "where the agent keeps pod IPs and volume files")
+	f.StringSliceVar(&cfg.Servers, "servers", nil, "API URLs of the servers (http://host:port), comma-separated or repeated")
+	f.StringSliceVar(&cfg.Join, "join", nil, "gossip address (host:port) of a server to join; repeatable")
+	f.IntVar(&cfg.GossipPort, "gossip-port", cfg.GossipPort, "gossip port (TCP and UDP), used with --join")
+	f.StringVar(&cfg.DockerHost, "docker-host", "", "Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)")
+	f.StringVar(&cfg.PodNetwork, "pod-network", cfg.PodNetwork, "Docker network pods join; created if absent, shared by clients on one engine")
+	f.StringVar(&cfg.Runtime, "runtime", cfg.Runtime, "container runtime: docker, or fake (hollow pods for scale tests)")
+	f.IntVar(&cfg.ClientPort, "client-port", cfg.ClientPort, "port of the logs/exec endpoint (0 picks a free one)")
+	f.StringVar(&cfg.BindAddr, "bind", cfg.BindAddr, "address the client endpoint and gossip listen on")
+	f.StringVar(&cfg.AdvertiseAddr, "advertise", "", "address servers reach this node on, its InternalIP (default: --bind)")
+	f.StringArrayVar(&labels, "node-label", nil, "label k=v to put on the Node; repeatable")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// newLogger is a text logger on stderr at the named level.
+func newLogger(name string) (*slog.Logger, error) {
+	level := new(slog.LevelVar)
+	if err := level.UnmarshalText([]byte(name)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", name)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// parseNodeLabels turns repeated --node-label k=v flags into a map; client.Config's
+// Validate checks the keys and values.
+func parseNodeLabels(flags []string) (map[string]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(flags))
+	for _, kv := range flags {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--node-label %q: want key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// dns1123 is what a Node name must look like.
+var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// nodeName is the machine's hostname in lower case when it is a valid Node name,
+// else fallback ("" keeps the hostname and lets the agent's Validate explain).
+func nodeName(fallback string) string {
+	h := strings.ToLower(hostname())
+	if fallback == "" || (len(h) <= 253 && dns1123.MatchString(h)) {
+		return h
+	}
+	return fallback
+}
