@@ -214,6 +214,11 @@ func (a *Agent) Shutdown(ctx context.Context, removePods bool) error {
 	var err error
 	if removePods {
 		err = a.removeAllManaged(ctx)
+		// The pod network goes too when nothing uses it any more (the runtime leaves
+		// networks Berth did not create, and one still in use, alone).
+		if rerr := a.rt.RemoveNetwork(ctx, a.cfg.PodNetwork); rerr != nil && !errors.Is(rerr, runtime.ErrConflict) {
+			a.log.Info("pod network kept", "network", a.cfg.PodNetwork, "err", rerr)
+		}
 	}
 	if a.closeRT != nil {
 		err = errors.Join(err, a.closeRT())

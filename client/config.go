@@ -62,7 +62,7 @@ type Config struct {
 	// DOCKER_HOST, then the platform default.
 	DockerHost string
 	// InfraImage is the sandbox image for the docker runtime; empty means the
-	// runtime's default (berth/pause:dev).
+	// runtime's default (berth/pause:<hash of the binary>).
 	InfraImage string
 	// PodNetwork is the engine network pods join; created if absent.
 	PodNetwork string

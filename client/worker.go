@@ -167,12 +167,17 @@ func (w *podWorker) terminal(pod *api.Pod) bool {
 func (w *podWorker) ensureSandbox(ctx context.Context, pod *api.Pod) error {
 	if w.sandboxID != "" {
 		st, err := w.a.rt.ContainerStatus(ctx, w.sandboxID)
-		if err == nil && st.State == runtime.StateRunning {
+		switch {
+		case err == nil && st.State == runtime.StateRunning:
 			return nil
+		case err != nil && !errors.Is(err, runtime.ErrNotFound):
+			// The engine did not answer: that says nothing about the sandbox, and
+			// recreating a healthy pod on a hiccup would restart every container.
+			return fmt.Errorf("inspect sandbox: %w", err)
 		}
 		// The sandbox died (engine restart, killed by hand): its network
 		// namespace is gone, so every container of the pod must be recreated.
-		w.log.Warn("pod sandbox is not running; recreating the pod", "id", w.sandboxID)
+		w.log.Warn("pod sandbox is not running; recreating the pod", "id", w.sandboxID, "state", st.State, "err", err)
 		w.a.events.normal(pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
 		w.removeContainers(ctx, 0)
 		_ = w.a.rt.RemoveSandbox(ctx, w.sandboxID)

@@ -26,6 +26,8 @@ type node struct {
 	join                         []string
 	expect                       int
 	extra                        []string // more flags
+	// argv, when set, replaces the server's command line (agents use it).
+	argv func() []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -58,7 +60,11 @@ func (n *node) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(berthBin, n.args()...)
+	args := n.args()
+	if n.argv != nil {
+		args = n.argv()
+	}
+	cmd := exec.Command(berthBin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", n.name, err)
@@ -122,6 +128,9 @@ type cluster struct {
 func newCluster(t testing.TB, n int, extra ...string) *cluster {
 	t.Helper()
 	c := &cluster{t: t, dir: t.TempDir()}
+	// A cluster CIDR of its own, so pod networks of this cluster never overlap a
+	// network another test (or a crashed run) left on the engine.
+	extra = append([]string{"--cluster-cidr", nextClusterCIDR()}, extra...)
 	for i := 0; i < n; i++ {
 		nd := &node{
 			name: fmt.Sprintf("s%d", i+1), dir: filepath.Join(c.dir, fmt.Sprintf("s%d", i+1)), ip: nextIP(),
@@ -248,4 +257,13 @@ func nextIP() string {
 var (
 	ipMu   sync.Mutex
 	ipNext int
+	cidrs  int
 )
+
+// nextClusterCIDR hands each cluster its own /16 of 10.0.0.0/8.
+func nextClusterCIDR() string {
+	ipMu.Lock()
+	defer ipMu.Unlock()
+	cidrs++
+	return fmt.Sprintf("10.%d.0.0/16", 100+(os.Getpid()+cidrs*7)%150)
+}

@@ -1,12 +1,14 @@
 package demo
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -78,6 +80,7 @@ func (s *state) handler() http.Handler {
 	mux.HandleFunc("GET /file", s.readFile)
 	mux.HandleFunc("POST /file", s.writeFile)
 	mux.HandleFunc("POST /exit", s.exitRequest)
+	mux.HandleFunc("GET /fetch", s.fetch)
 	return mux
 }
 
@@ -170,6 +173,28 @@ func (s *state) writeFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"path": path, "bytes": len(body)})
+}
+
+// fetch GETs the URL in ?url= from inside the pod and answers with its status and
+// body, so tests can check what a pod reaches (localhost, other pods, services).
+func (s *state) fetch(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.Query().Get("url")
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		http.Error(w, fmt.Sprintf("url %q: want an absolute http(s) URL", target), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxFileBody))
+	writeJSON(w, http.StatusOK, map[string]any{"status": resp.StatusCode, "body": string(body)})
 }
 
 func (s *state) exitRequest(w http.ResponseWriter, r *http.Request) {

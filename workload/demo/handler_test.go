@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,5 +218,30 @@ func TestReadyFile(t *testing.T) {
 		if (err == nil) != s.exists {
 			t.Fatalf("%s: stat error %v, want exists=%v", s.name, err, s.exists)
 		}
+	}
+}
+
+func TestFetch(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello from target"))
+	}))
+	defer target.Close()
+	_, srv := mustNewHandler(t, DefaultConfig())
+	for _, tc := range []struct {
+		name string
+		url  string
+		code int
+		has  string
+	}{
+		{"reachable", target.URL, 200, "hello from target"},
+		{"not absolute", "/x", 400, "absolute"},
+		{"refused", "http://127.0.0.1:1/", 502, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := do(t, "GET", srv.URL+"/fetch?url="+url.QueryEscape(tc.url), "")
+			if code != tc.code || !strings.Contains(body, tc.has) {
+				t.Fatalf("GET /fetch %s: %d %q", tc.url, code, body)
+			}
+		})
 	}
 }

@@ -2,8 +2,11 @@ package docker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -22,7 +25,9 @@ type Config struct {
 	// Host is the engine address ("unix:///var/run/docker.sock",
 	// "tcp://h:2376"). Empty: DOCKER_HOST, then the platform default.
 	Host string
-	// InfraImage is the sandbox image reference. Empty: berth/pause:dev.
+	// InfraImage is the sandbox image reference. Empty: berth/pause:<the first 12 hex
+	// digits of the infra binary's SHA-256>, so a new binary never runs an old image
+	// that happens to carry the same version tag.
 	InfraImage string
 	// InfraBinary is the static executable copied into the infra image as
 	// /berth. Empty: the running executable, which must then be a
@@ -35,8 +40,7 @@ type Config struct {
 // DefaultConfig returns the configuration an agent uses when told nothing.
 func DefaultConfig() Config {
 	return Config{
-		InfraImage: "berth/pause:dev",
-		MaxPods:    110, // the kubelet's default; pods are cheap, IPs in a /24 are not
+		MaxPods: 110, // the kubelet's default; pods are cheap, IPs in a /24 are not
 	}
 }
 
@@ -66,8 +70,13 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	def := DefaultConfig()
+	r := &Runtime{cfg: cfg}
 	if cfg.InfraImage == "" {
-		cfg.InfraImage = def.InfraImage
+		ref, err := r.defaultInfraImage()
+		if err != nil {
+			return nil, err
+		}
+		cfg.InfraImage = ref
 	}
 	if cfg.MaxPods == 0 {
 		cfg.MaxPods = def.MaxPods
@@ -80,7 +89,26 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", runtime.ErrInvalidConfig, err)
 	}
-	return &Runtime{cfg: cfg, cli: cli}, nil
+	r.cfg, r.cli = cfg, cli
+	return r, nil
+}
+
+// defaultInfraImage names the infra image after the content of the binary it holds.
+func (r *Runtime) defaultInfraImage() (string, error) {
+	bin, err := r.infraBinary()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(bin)
+	if err != nil {
+		return "", fmt.Errorf("runtime/docker: read the infra binary: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("runtime/docker: read the infra binary: %w", err)
+	}
+	return "berth/pause:" + hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
 // Close releases the engine connection.
