@@ -115,7 +115,25 @@ func (s *Server) handleRemovePeer(w http.ResponseWriter, r *http.Request) {
 // then the FSM's own stream.
 const snapshotMagic = "BERTH-SNAPSHOT-1\n"
 
+// handleSnapshotSave streams a snapshot. It is taken on the leader behind a read
+// barrier, so it holds every write acknowledged before the request; ?stale=true takes
+// it from this server's store as it is.
 func (s *Server) handleSnapshotSave(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("stale") != "true" {
+		self, addr, err := s.leaderRoute(r.Context(), r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if !self {
+			s.fwd.forward(w, r, addr)
+			return
+		}
+		if err := s.barrier.wait(r.Context()); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
 	meta, rc, err := s.openSnapshot()
 	if err != nil {
 		writeError(w, err)

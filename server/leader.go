@@ -60,7 +60,8 @@ func (s *Server) leadershipLoop(ctx context.Context) {
 }
 
 // leaderWork runs while this server leads. It first applies a barrier so the store
-// holds everything committed in earlier terms, then serves writes and consistent reads.
+// holds everything committed in earlier terms and makes sure the built-in namespaces
+// exist, then serves writes and consistent reads.
 func (s *Server) leaderWork(ctx context.Context) {
 	for {
 		err := s.node.raft.Barrier(s.cfg.RequestTimeout).Error()
@@ -77,8 +78,10 @@ func (s *Server) leaderWork(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	s.leaderReady.Store(true)
+	// The built-in namespaces exist before the first request is served, so a write
+	// into "default" right after an election never finds it missing.
 	s.ensureDefaultNamespaces(ctx)
+	s.leaderReady.Store(true)
 	s.addNewVoters(s.aliveServers())
 	<-ctx.Done()
 	s.leaderReady.Store(false)
