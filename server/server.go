@@ -180,7 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) shutdown() {
 	s.stopOnce.Do(func() {
 		defer close(s.stopped)
-		if s.node.raft.State() == raft.Leader {
+		if s.node.raft.State() == raft.Leader && s.otherVoters() > 0 {
 			if err := s.node.raft.LeadershipTransfer().Error(); err != nil {
 				s.log.Warn("leadership transfer before shutdown failed", "err", err)
 			} else {
@@ -203,4 +203,20 @@ func (s *Server) shutdown() {
 		s.gossip.Shutdown()
 		s.log.Info("server stopped")
 	})
+}
+
+// otherVoters counts the voters besides this server: a single server has no one to hand
+// leadership to.
+func (s *Server) otherVoters() int {
+	f := s.node.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	n := 0
+	for _, srv := range f.Configuration().Servers {
+		if srv.Suffrage == raft.Voter && string(srv.ID) != s.cfg.Name {
+			n++
+		}
+	}
+	return n
 }
