@@ -82,7 +82,7 @@ func parseTargets(args []string) ([]target, error) {
 		for _, a := range args {
 			kind, name, ok := strings.Cut(a, "/")
 			if !ok || kind == "" || name == "" {
-				return nil, fmt.Errorf("%w: %q: use KIND/NAME for every argument, or KIND NAME...", ErrUsage, a)
+				return nil, fmt.Errorf("%w: %q: use KIND/NAME for every argument, or KIND NAME [NAME]", ErrUsage, a)
 			}
 			res, err := resolveKind(kind)
 			if err != nil {

@@ -289,11 +289,6 @@ func newAPIPool(servers []string) (*apiPool, error) {
 	return p, nil
 }
 
-// client returns the server currently in use.
-func (p *apiPool) client() *api.Client {
-	return p.clients[int(p.cur.Load())%len(p.clients)]
-}
-
 // do calls fn on the current server, then on each other one while the error
 // is a transport error (an API answer is final: the server was reached).
 func (p *apiPool) do(ctx context.Context, fn func(c *api.Client) error) error {

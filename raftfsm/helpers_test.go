@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/raft"
@@ -145,8 +144,6 @@ func names(recs []*Record) []string {
 	}
 	return out
 }
-
-func sorted(s []string) bool { return sort.StringsAreSorted(s) }
 
 // memSink is a raft.SnapshotSink in memory.
 type memSink struct {
