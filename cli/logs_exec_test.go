@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/client/endpoint"
-	"github.com/berth-dev/berth/server"
+	"github.com/berth-dev/berth/server/servertest"
 )
 
 // podAgent is a node agent's backend for the CLI tests: logs print the container's
@@ -57,21 +56,8 @@ func (podAgent) Exec(_ context.Context, _, _, _ string, cmd []string, _ bool,
 // pod web (container app) bound to it; it returns the server's address.
 func mustPodCluster(t *testing.T) string {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Name, cfg.DataDir, cfg.BindAddr = "s1", t.TempDir(), "127.0.0.1"
-	cfg.HTTPPort, cfg.RaftPort, cfg.GossipPort = 0, 0, 0
-	cfg.BootstrapExpect = 1
-	cfg.RaftLogLevel = "error"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	base := "http://" + s.HTTPAddr()
+	ctx := context.Background()
+	base := servertest.Start(t, nil).URL
 
 	agent := httptest.NewServer(endpoint.New(podAgent{}))
 	t.Cleanup(agent.Close)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/client/runtime"
 	"github.com/berth-dev/berth/client/runtime/fake"
-	"github.com/berth-dev/berth/server"
+	"github.com/berth-dev/berth/server/servertest"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -22,43 +21,8 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 // and a client, once it accepts namespaced writes.
 func mustStartServer(t *testing.T) (string, *api.Client) {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Name, cfg.DataDir, cfg.BindAddr = "s1", t.TempDir(), "127.0.0.1"
-	cfg.HTTPPort, cfg.RaftPort, cfg.GossipPort = 0, 0, 0
-	cfg.BootstrapExpect, cfg.RaftLogLevel, cfg.Logger = 1, "error", discardLogger()
-	s, err := server.New(cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Errorf("server did not stop")
-		}
-	})
-	base := "http://" + s.HTTPAddr()
-	c, err := api.NewClient(base, api.WithTimeout(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 15*time.Second, "the server to take writes", func() error {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/readyz: %s", resp.Status)
-		}
-		_, err = c.Get(ctx, mustResource("Namespace"), "", "default", api.GetOptions{})
-		return err
-	})
-	return base, c
+	ts := servertest.Start(t, nil)
+	return ts.URL, ts.Client
 }
 
 // testAgent is one running agent on a fake runtime.
@@ -111,20 +75,9 @@ func startAgent(t *testing.T, base, node string, rt *fake.Runtime, dataDir strin
 	return &testAgent{a: a, rt: rt, stop: stop}
 }
 
-// waitFor retries fn until it returns nil or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	servertest.WaitFor(t, timeout, what, fn)
 }
 
 // newPod is a pod bound to node with the named containers.
