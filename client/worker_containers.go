@@ -179,13 +179,23 @@ func (w *podWorker) createContainer(ctx context.Context, pod *api.Pod, c *api.Co
 		return w.a.backoffInitial
 	}
 	w.a.events.normal(pod, "Created", "Created container %s", c.Name)
-	if st.id != "" && st.created {
+	switch {
+	case st.id != "" && st.created:
 		term := terminatedOf(st.cur)
 		st.lastTerm = &term
 		if st.prevID != "" {
 			_ = w.a.rt.RemoveContainer(ctx, st.prevID)
 		}
 		st.prevID = st.id
+	case st.created:
+		// The instance vanished (removed behind our back, or with a dead
+		// sandbox): without this the restart count grows with no lastState.
+		term := terminatedOf(st.cur)
+		if st.cur.State != runtime.StateExited {
+			term = api.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
+				Message: "The container could not be located when the pod was restarted"}
+		}
+		st.lastTerm = &term
 	}
 	st.id, st.attempt, st.created, st.waiting = id, attempt, true, nil
 	st.cur = runtime.ContainerStatus{ID: id, State: runtime.StateCreated, Image: c.Image}

@@ -89,7 +89,11 @@ func (c *cluster) startAgent(t *testing.T, name, runtime string) *agent {
 			}
 			t.Logf("---- agent %s log (tail) ----\n%s", a.name, b)
 		}
-		removeDockerObjects(t, "label=io.berth.pod.namespace", a.network)
+		// Only this cluster's pods: other test processes may share the engine.
+		for _, ns := range c.namespaces {
+			removeDockerObjects(t, "label=io.berth.pod.namespace="+ns, "")
+		}
+		removeDockerObjects(t, "", a.network)
 	})
 	c.waitNodeReady(t, name, 60*time.Second)
 	return a
@@ -140,22 +144,27 @@ func testNamespace(t *testing.T, c *cluster) string {
 	if _, err := c.anyClient(t).Create(context.Background(), nsObj); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeDockerObjects(t, "label=io.berth.pod.namespace="+ns, "") })
+	// The agents' cleanups (which run after the test's, once the agent is stopped)
+	// remove the namespace's containers; a test without an agent made none.
+	c.namespaces = append(c.namespaces, ns)
 	return ns
 }
 
-// removeDockerObjects force-removes the containers and volumes matching filter, then
-// the network (if named). It uses the docker CLI so it works whatever Berth's state.
+// removeDockerObjects force-removes the containers and volumes matching filter (if
+// any), then the network (if named). It uses the docker CLI so it works whatever
+// Berth's state.
 func removeDockerObjects(t testing.TB, filter, network string) {
 	docker := func(args ...string) string {
 		out, _ := exec.Command("docker", args...).Output()
 		return strings.TrimSpace(string(out))
 	}
-	if ids := docker("ps", "-aq", "--filter", filter); ids != "" {
-		docker(append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...)
-	}
-	if vols := docker("volume", "ls", "-q", "--filter", filter); vols != "" {
-		docker(append([]string{"volume", "rm", "-f"}, strings.Fields(vols)...)...)
+	if filter != "" {
+		if ids := docker("ps", "-aq", "--filter", filter); ids != "" {
+			docker(append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...)
+		}
+		if vols := docker("volume", "ls", "-q", "--filter", filter); vols != "" {
+			docker(append([]string{"volume", "rm", "-f"}, strings.Fields(vols)...)...)
+		}
 	}
 	if network != "" {
 		docker("network", "rm", network)

@@ -121,6 +121,8 @@ type cluster struct {
 	t     testing.TB
 	dir   string
 	nodes []*node
+	// namespaces made by testNamespace, whose containers the agents' cleanups remove.
+	namespaces []string
 }
 
 // newCluster starts n servers that bootstrap together with --bootstrap-expect n and
