@@ -56,7 +56,9 @@ func (a *Agent) startPods(ctx context.Context) error {
 		a.dispatch(ctx, pod, adopted[pod.UID])
 	}
 	for uid, ap := range adopted {
-		if !keep[uid] {
+		// Only pods this agent gave an IP to are its orphans: other agents may
+		// share the engine, and their pods are not bound here either.
+		if _, mine := m.lookup(uid); mine && !keep[uid] {
 			a.log.Info("removing the containers of a pod no longer bound here", "uid", uid, "pod", ap.namespace+"/"+ap.name)
 			a.wg.Go(func() { a.removeOrphan(ctx, uid) })
 		}
