@@ -239,6 +239,9 @@ func (w *podWorker) findInstance(ctx context.Context, name string, attempt int) 
 func (w *podWorker) pullImage(ctx context.Context, pod *api.Pod, c *api.Container, st *ctrState) (time.Duration, bool) {
 	now := time.Now()
 	if wait := st.nextPull.Sub(now); wait > 0 {
+		if st.waiting != nil && (st.waiting.Reason == "ErrImageNeverPull" || st.waiting.Reason == "InvalidImageName") {
+			return wait, false // no pull is being retried: the reason stays, as in Kubernetes
+		}
 		if st.waiting == nil || st.waiting.Reason != "ImagePullBackOff" {
 			w.a.events.normal(pod, "BackOff", "Back-off pulling image %q", c.Image)
 		}
