@@ -36,6 +36,9 @@ var (
 // through a runtime and reports their status. Build it with New or
 // NewWithRuntime, then call Run once.
 type Agent struct {
+	// startSlots bounds the pods being started (sandbox and first containers) at once.
+	startSlots chan struct{}
+
 	cfg     Config
 	log     *slog.Logger
 	rt      runtime.Runtime
@@ -127,6 +130,8 @@ func newAgent(cfg Config, rt runtime.Runtime) (*Agent, error) {
 		ln:      ln,
 		workers: map[string]*podWorker{},
 		runDone: make(chan struct{}),
+
+		startSlots: make(chan struct{}, maxConcurrentStarts),
 
 		backoffInitial: probe.DefaultBackoffInitial,
 		backoffMax:     probe.DefaultBackoffMax,

@@ -127,10 +127,27 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 	return next, false
 }
 
+// maxConcurrentStarts is how many pods an agent starts at once. Docker on a small
+// machine creates containers largely one after another; four keeps it busy while a
+// burst of 50 pods finishes steadily, the first within seconds, instead of all at the
+// end.
+const maxConcurrentStarts = 4
+
 // syncRunning drives a live pod: sandbox, volumes, then containers.
 func (w *podWorker) syncRunning(ctx context.Context, pod *api.Pod) time.Duration {
 	if w.terminal(pod) {
 		return 0
+	}
+	if w.sandboxID == "" {
+		// Starting a pod: wait for a slot, so a burst of pods comes up in order
+		// rather than all together at the end (the engine does this work mostly
+		// one container at a time anyway).
+		select {
+		case w.a.startSlots <- struct{}{}:
+			defer func() { <-w.a.startSlots }()
+		case <-ctx.Done():
+			return 0
+		}
 	}
 	if err := w.ensureSandbox(ctx, pod); err != nil {
 		w.log.Warn("pod sandbox failed", "err", err)

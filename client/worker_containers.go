@@ -28,8 +28,11 @@ type ctrState struct {
 	nextStart time.Time // crash back-off: no restart before it
 	backedOff string    // the instance nextStart was computed for
 	nextPull  time.Time // image pull back-off
-	done      bool      // exited for good under the restart policy
-	probes    *probeSet
+	// pullErrUntil keeps a failed pull's reason (ErrImagePull) on show for a moment
+	// before it turns into ImagePullBackOff, even when a resync comes at once.
+	pullErrUntil time.Time
+	done         bool // exited for good under the restart policy
+	probes       *probeSet
 }
 
 func (w *podWorker) state(name string) *ctrState {
@@ -242,6 +245,9 @@ func (w *podWorker) pullImage(ctx context.Context, pod *api.Pod, c *api.Containe
 		if st.waiting != nil && (st.waiting.Reason == "ErrImageNeverPull" || st.waiting.Reason == "InvalidImageName") {
 			return wait, false // no pull is being retried: the reason stays, as in Kubernetes
 		}
+		if show := st.pullErrUntil.Sub(now); show > 0 {
+			return show, false
+		}
 		if st.waiting == nil || st.waiting.Reason != "ImagePullBackOff" {
 			w.a.events.normal(pod, "BackOff", "Back-off pulling image %q", c.Image)
 		}
@@ -282,7 +288,9 @@ func (w *podWorker) pullImage(ctx context.Context, pod *api.Pod, c *api.Containe
 	st.nextPull = now.Add(delay)
 	st.waiting = &api.ContainerStateWaiting{Reason: reason, Message: err.Error()}
 	// Show ErrImagePull for a moment, then ImagePullBackOff until the retry.
-	return min(delay/2, time.Second), false
+	show := min(delay/2, time.Second)
+	st.pullErrUntil = now.Add(show)
+	return show, false
 }
 
 // killUnhealthy stops a container whose liveness (or startup) probe failed;
