@@ -167,10 +167,15 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	if len(a.cfg.Join) > 0 {
 		if err := a.joinGossip(); err != nil {
-			a.log.Warn("gossip join failed; continuing with --servers", "err", err)
+			a.log.Warn("gossip join failed", "err", err)
 		}
 	}
 	defer a.leaveGossip()
+	if len(a.apis.clients) == 0 {
+		if err := a.discoverServers(ctx); err != nil {
+			return a.quiet(ctx, err)
+		}
+	}
 
 	if err := a.register(ctx); err != nil {
 		return a.quiet(ctx, err)
@@ -273,6 +278,44 @@ func (a *Agent) leaveGossip() {
 	}
 	_ = g.Leave(time.Second)
 	_ = g.Shutdown()
+}
+
+// discoverServers waits until gossip shows at least one alive server and talks to the
+// API of every server it shows (--join without --servers).
+func (a *Agent) discoverServers(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		a.mu.Lock()
+		g := a.gossip
+		a.mu.Unlock()
+		var urls []string
+		switch {
+		case g == nil:
+			if err := a.joinGossip(); err != nil {
+				a.log.Warn("gossip join failed, retrying", "err", err)
+			}
+		default:
+			for _, m := range g.Members() {
+				if m.State == gossip.StateAlive && m.Meta.Role == gossip.RoleServer && m.Meta.HTTPAddr != "" {
+					urls = append(urls, "http://"+m.Meta.HTTPAddr)
+				}
+			}
+			if len(urls) == 0 && attempt%5 == 0 {
+				_, _ = g.Join(a.cfg.Join) // the servers may not have been up at the first try
+			}
+		}
+		if len(urls) > 0 {
+			pool, err := newAPIPool(urls)
+			if err != nil {
+				return err
+			}
+			a.apis.clients = pool.clients
+			a.log.Info("found the servers by gossip", "servers", urls)
+			return nil
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
 }
 
 // apiPool rotates across the servers: a call that cannot reach one server

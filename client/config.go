@@ -107,8 +107,8 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("client: --data-dir is required"))
 	}
-	if len(c.Servers) == 0 {
-		errs = append(errs, errors.New("client: --servers is required"))
+	if len(c.Servers) == 0 && len(c.Join) == 0 {
+		errs = append(errs, errors.New("client: give --servers URL (the API) or --join ADDR (find the servers by gossip)"))
 	}
 	for _, s := range c.Servers {
 		if u, err := url.Parse(s); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {

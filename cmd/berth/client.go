@@ -32,7 +32,8 @@ func newClientCommand() *cobra.Command {
 		Use:   "client",
 		Short: "Run the node agent: register this machine and run its pods on Docker",
 		Long: `Run a Berth client (node agent). It registers this machine as a Node with the
-servers given by --servers, runs the pods bound to it on the Docker engine and serves
+servers given by --servers (or found by gossip through --join), runs the pods bound to
+it on the Docker engine and serves
 their logs and exec on --client-port. Stopping it leaves the containers running; a
 client restarted with the same --name and --data-dir adopts them.`,
 		Args: cobra.NoArgs,
@@ -60,7 +61,7 @@ client restarted with the same --name and --data-dir adopts them.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Name, "name", nodeName(""), "this node's unique name (a DNS-1123 subdomain)")
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "where the agent keeps pod IPs and volume files")
-	f.StringSliceVar(&cfg.Servers, "servers", nil, "API URLs of the servers (http://host:port), comma-separated or repeated")
+	f.StringSliceVar(&cfg.Servers, "servers", nil, "API URLs of the servers (http://host:port), comma-separated or repeated (default: found through --join)")
 	f.StringSliceVar(&cfg.Join, "join", nil, "gossip address (host:port) of a server to join; repeatable")
 	f.IntVar(&cfg.GossipPort, "gossip-port", cfg.GossipPort, "gossip port (TCP and UDP), used with --join")
 	f.StringVar(&cfg.DockerHost, "docker-host", "", "Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)")
