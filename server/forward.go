@@ -99,6 +99,22 @@ func (s *Server) leaderRoute(ctx context.Context, r *http.Request) (self bool, a
 	}
 }
 
+// onLeader routes a request that needs the leader: it reports true when this server
+// is the leader and should handle the request itself; otherwise it has forwarded the
+// request or answered it (503 when no leader appeared within leaderWait).
+func (s *Server) onLeader(w http.ResponseWriter, r *http.Request) bool {
+	self, addr, err := s.leaderRoute(r.Context(), r)
+	switch {
+	case err != nil:
+		writeError(w, err)
+		return false
+	case !self:
+		s.fwd.forward(w, r, addr)
+		return false
+	}
+	return true
+}
+
 // leaderHTTPAddr finds the leader's API address through gossip metadata.
 func (s *Server) leaderHTTPAddr() (string, bool) {
 	_, id := s.node.raft.LeaderWithID()

@@ -79,13 +79,7 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRemovePeer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	self, addr, err := s.leaderRoute(r.Context(), r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if !self {
-		s.fwd.forward(w, r, addr)
+	if !s.onLeader(w, r) {
 		return
 	}
 	f := s.node.raft.GetConfiguration()
@@ -120,13 +114,7 @@ const snapshotMagic = "BERTH-SNAPSHOT-1\n"
 // it from this server's store as it is.
 func (s *Server) handleSnapshotSave(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("stale") != "true" {
-		self, addr, err := s.leaderRoute(r.Context(), r)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		if !self {
-			s.fwd.forward(w, r, addr)
+		if !s.onLeader(w, r) {
 			return
 		}
 		if err := s.barrier.wait(r.Context()); err != nil {
@@ -165,13 +153,7 @@ func (s *Server) openSnapshot() (*raft.SnapshotMeta, io.ReadCloser, error) {
 }
 
 func (s *Server) handleSnapshotRestore(w http.ResponseWriter, r *http.Request) {
-	self, addr, err := s.leaderRoute(r.Context(), r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if !self {
-		s.fwd.forward(w, r, addr)
+	if !s.onLeader(w, r) {
 		return
 	}
 	// Spool the upload and check it restores into a scratch store first: raft.Restore

@@ -31,13 +31,7 @@ func (s *Server) handleObjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodGet || q.Get("consistent") == "true" {
-		self, addr, err := s.leaderRoute(r.Context(), r)
-		if err != nil {
-			writeError(rec, err)
-			return
-		}
-		if !self {
-			s.fwd.forward(rec, r, addr)
+		if !s.onLeader(rec, r) {
 			return
 		}
 	}
