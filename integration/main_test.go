@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,5 +35,21 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "building berth:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	removeTestImages()
+	return code
+}
+
+// removeTestImages removes the images this run made: the agents' infra image (named
+// after the hash of the binary they ran) and the old builds of berth/demo:dev that a
+// rebuild left dangling. The current demo image stays for the next run and the tour.
+func removeTestImages() {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return
+	}
+	if b, err := os.ReadFile(berthBin); err == nil {
+		sum := sha256.Sum256(b)
+		exec.Command("docker", "rmi", "berth/pause:"+hex.EncodeToString(sum[:])[:12]).Run()
+	}
+	exec.Command("docker", "image", "prune", "-f", "--filter", "label=io.berth.managed=true").Run()
 }

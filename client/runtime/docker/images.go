@@ -152,7 +152,43 @@ func (r *Runtime) EnsureInfraImage(ctx context.Context) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	r.pruneInfraImages(ctx, ref)
 	return ref, nil
+}
+
+// pruneInfraImages removes the infra images of earlier binaries once a new one is
+// built, so upgrades (and test runs, each with its own binary) do not pile them up.
+// An image a container still uses is refused by the engine and kept.
+func (r *Runtime) pruneInfraImages(ctx context.Context, keep string) {
+	repo, _, _ := strings.Cut(keep, ":")
+	filters := managedFilter().Add("reference", repo)
+	list, err := r.cli.ImageList(ctx, client.ImageListOptions{Filters: filters})
+	if err != nil {
+		return
+	}
+	for _, img := range list.Items {
+		for _, tag := range img.RepoTags {
+			name, version, _ := strings.Cut(tag, ":")
+			// Only images named the way defaultInfraImage names them: a tag an
+			// operator (or a test) chose is theirs to remove.
+			if tag != keep && name == repo && isHashTag(version) {
+				_, _ = r.cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{})
+			}
+		}
+	}
+}
+
+// isHashTag reports a tag of 12 lowercase hex digits, as defaultInfraImage makes.
+func isHashTag(v string) bool {
+	if len(v) != 12 {
+		return false
+	}
+	for _, c := range v {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // importBinary creates image ref from a tar stream holding path as /berth.

@@ -164,3 +164,20 @@ func TestSmallHelpers(t *testing.T) {
 		t.Errorf("IPv6 sandbox IP = %v", err)
 	}
 }
+
+func TestIsHashTag(t *testing.T) {
+	for _, tc := range []struct {
+		tag  string
+		want bool
+	}{
+		{"0123456789ab", true},
+		{"test-0123456", false},
+		{"0123456789AB", false},
+		{"dev", false},
+		{"0123456789abc", false},
+	} {
+		if got := isHashTag(tc.tag); got != tc.want {
+			t.Errorf("isHashTag(%q) = %v, want %v", tc.tag, got, tc.want)
+		}
+	}
+}
