@@ -138,14 +138,28 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 			}
 		}(id)
 	}
+	// Between kills, and after the last, a stretch of history with a working cluster.
+	grown := func(n int) {
+		h.mu.Lock()
+		start := len(h.ops)
+		h.mu.Unlock()
+		waitFor(t, 30*time.Second, fmt.Sprintf("%d more operations", n), func() error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if len(h.ops)-start < n {
+				return fmt.Errorf("%d so far", len(h.ops)-start)
+			}
+			return nil
+		})
+	}
 	for kill := 0; kill < 3; kill++ {
-		time.Sleep(1500 * time.Millisecond) // let a stretch of history build up between kills
+		grown(300)
 		leader := c.waitLeader(15 * time.Second)
 		leader.kill(t)
 		c.waitLeader(15 * time.Second)
 		leader.start(t)
 	}
-	time.Sleep(time.Second)
+	grown(100)
 	cancel()
 	wg.Wait()
 
