@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,12 +63,12 @@ func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Ob
 	m := obj.GetObjectMeta()
 	if res.Namespaced {
 		nsRes, _ := api.ResourceForKind("Namespace")
-		if _, ok := s.getVerified(ctx, nsRes, "", m.Namespace, false); !ok {
-			return nil, notFound(nsRes, m.Namespace)
+		if _, ok, err := s.getVerified(ctx, nsRes, "", m.Namespace, false); err != nil || !ok {
+			return nil, cmp.Or(err, error(notFound(nsRes, m.Namespace)))
 		}
 	}
-	if _, ok := s.getVerified(ctx, res, m.Namespace, m.Name, true); ok {
-		return nil, api.NewError(api.ReasonAlreadyExists, "%s %q already exists", res.Plural, m.Name)
+	if _, ok, err := s.getVerified(ctx, res, m.Namespace, m.Name, true); err != nil || ok {
+		return nil, cmp.Or(err, error(api.NewError(api.ReasonAlreadyExists, "%s %q already exists", res.Plural, m.Name)))
 	}
 	if n, ok := obj.(*api.Node); ok {
 		release, err := s.assignPodCIDR(n)
@@ -89,16 +90,18 @@ func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Ob
 // A hit that would fail the write (the object exists for a create: failIfFound; it is
 // missing for an update or delete) is confirmed behind a read barrier before it is
 // answered, so a deposed leader that does not know it yet never answers from stale
-// state; the common path costs no extra Raft round.
-func (s *Server) getVerified(ctx context.Context, res *api.Resource, ns, name string, failIfFound bool) (*raftfsm.Record, bool) {
+// state; the common path costs no extra Raft round. When the barrier fails (leadership
+// lost) the error says so instead of the unconfirmed answer.
+func (s *Server) getVerified(ctx context.Context, res *api.Resource, ns, name string, failIfFound bool) (*raftfsm.Record, bool, error) {
 	rec, ok := s.fsm.Get(res, ns, name)
 	if ok != failIfFound {
-		return rec, ok
+		return rec, ok, nil
 	}
-	if s.barrier.wait(ctx) != nil {
-		return rec, ok
+	if err := s.barrier.wait(ctx); err != nil {
+		return nil, false, err
 	}
-	return s.fsm.Get(res, ns, name)
+	rec, ok = s.fsm.Get(res, ns, name)
+	return rec, ok, nil
 }
 
 // apply proposes one command and returns the stored record or the store's verdict.
@@ -144,9 +147,9 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		cur, ok := s.getVerified(ctx, t.res, t.namespace, t.name, false)
-		if !ok {
-			return nil, notFound(t.res, t.name)
+		cur, ok, err := s.getVerified(ctx, t.res, t.namespace, t.name, false)
+		if err != nil || !ok {
+			return nil, cmp.Or(err, error(notFound(t.res, t.name)))
 		}
 		if wantRV != 0 && wantRV != cur.RV {
 			return nil, conflict(t.res, t.name)
@@ -264,8 +267,8 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) 
 		writeError(w, err)
 		return
 	}
-	if _, ok := s.getVerified(r.Context(), t.res, t.namespace, t.name, false); !ok {
-		writeError(w, notFound(t.res, t.name))
+	if _, ok, err := s.getVerified(r.Context(), t.res, t.namespace, t.name, false); err != nil || !ok {
+		writeError(w, cmp.Or(err, error(notFound(t.res, t.name))))
 		return
 	}
 	var rec *raftfsm.Record

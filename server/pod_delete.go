@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -40,9 +41,9 @@ func gracePeriodOf(r *http.Request, opts *deleteOptions) (*int64, error) {
 // entry. cmd is the immediate delete with the request's preconditions.
 func (s *Server) deletePod(ctx context.Context, t target, cmd raftfsm.Command, grace *int64) (*raftfsm.Record, error) {
 	for attempt := 0; ; attempt++ {
-		cur, ok := s.getVerified(ctx, t.res, t.namespace, t.name, false)
-		if !ok {
-			return nil, notFound(t.res, t.name)
+		cur, ok, err := s.getVerified(ctx, t.res, t.namespace, t.name, false)
+		if err != nil || !ok {
+			return nil, cmp.Or(err, error(notFound(t.res, t.name)))
 		}
 		pod, ok := cur.Object.(*api.Pod)
 		if !ok {
