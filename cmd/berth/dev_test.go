@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/server/servertest"
 )
 
 func TestParseNodeLabels(t *testing.T) {
@@ -61,17 +62,7 @@ func (s *syncBuffer) String() string {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	servertest.WaitFor(t, timeout, what, cond)
 }
 
 // TestDevBindsPodsWithFakeRuntime runs `berth dev` in-process on the fake runtime:
