@@ -267,19 +267,23 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) 
 		writeError(w, err)
 		return
 	}
-	if _, ok, err := s.getVerified(r.Context(), t.res, t.namespace, t.name, false); err != nil || !ok {
-		writeError(w, cmp.Or(err, error(notFound(t.res, t.name))))
-		return
-	}
-	var rec *raftfsm.Record
-	if t.res.Kind == "Pod" {
-		rec, err = s.deletePod(r.Context(), t, cmd, grace)
-	} else {
-		rec, err = s.apply(r.Context(), cmd)
-	}
+	rec, err := s.deleteObject(r.Context(), t, cmd, grace)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeRaw(w, http.StatusOK, rec.Raw)
+}
+
+// deleteObject deletes what t names: gracefully for a pod (deletePod), at once for
+// anything else. cmd carries the preconditions. The HTTP API and the controllers'
+// Writer both come through here.
+func (s *Server) deleteObject(ctx context.Context, t target, cmd raftfsm.Command, grace *int64) (*raftfsm.Record, error) {
+	if _, ok, err := s.getVerified(ctx, t.res, t.namespace, t.name, false); err != nil || !ok {
+		return nil, cmp.Or(err, error(notFound(t.res, t.name)))
+	}
+	if t.res.Kind == "Pod" {
+		return s.deletePod(ctx, t, cmd, grace)
+	}
+	return s.apply(ctx, cmd)
 }

@@ -83,6 +83,7 @@ func (s *Server) leaderWork(ctx context.Context) {
 	s.ensureDefaultNamespaces(ctx)
 	s.leaderReady.Store(true)
 	s.addNewVoters(s.aliveServers())
+	go s.runControllers(ctx)
 	<-ctx.Done()
 	s.leaderReady.Store(false)
 }
