@@ -166,6 +166,9 @@ type DeleteOptions struct {
 	TypeMeta          `json:",inline"`
 	Preconditions     *Preconditions      `json:"preconditions,omitempty"`
 	PropagationPolicy DeletionPropagation `json:"propagationPolicy,omitempty"`
+	// GracePeriodSeconds overrides a pod's terminationGracePeriodSeconds (0: at once);
+	// nil keeps the pod's own.
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
 }
 
 // Create stores a new object in its metadata's namespace and returns it as stored.
@@ -228,7 +231,7 @@ func (c *Client) Delete(ctx context.Context, res *Resource, ns, name string, opt
 		return nil, ErrClientNoName
 	}
 	var body any
-	if opts.Preconditions != nil || opts.PropagationPolicy != "" {
+	if opts.Preconditions != nil || opts.PropagationPolicy != "" || opts.GracePeriodSeconds != nil {
 		opts.TypeMeta = TypeMeta{APIVersion: "v1", Kind: "DeleteOptions"}
 		body = opts
 	}

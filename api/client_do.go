@@ -59,7 +59,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 				return nil, apiErr
 			}
 			err = apiErr
-			wait = retryAfter(resp.Header, backoff)
+			// Retry-After is a floor, and "0" must not turn into a tight loop
+			// against a server that is still electing a leader.
+			wait = max(retryAfter(resp.Header, backoff), firstBackoff)
 		}
 		backoff = min(2*backoff, maxBackoff)
 		if !rewindable || !waitForRetry(ctx, wait, deadline) {

@@ -254,7 +254,7 @@ func TestClientRetries503(t *testing.T) {
 	}{
 		{"recovers", 2, 5 * time.Second, false, 3},
 		{"no retry configured", 1, 0, true, 1},
-		{"gives up at the deadline", 1000, 300 * time.Millisecond, true, -1},
+		{"gives up at the deadline", 1 << 30, 300 * time.Millisecond, true, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

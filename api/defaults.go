@@ -3,7 +3,8 @@ package api
 import "strings"
 
 // Default fills the fields Kubernetes defaults on create, for every kind Berth
-// serves. It is idempotent: Default twice equals Default once.
+// serves. It is idempotent: Default twice equals Default once. A Job's selector is
+// generated only when the Job has a uid (see defaultJob).
 func Default(obj Object) {
 	switch o := obj.(type) {
 	case *Pod:
@@ -13,6 +14,14 @@ func Default(obj Object) {
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *Deployment:
 		defaultDeployment(o)
+	case *StatefulSet:
+		defaultStatefulSet(&o.Spec)
+	case *DaemonSet:
+		defaultDaemonSet(&o.Spec)
+	case *Job:
+		defaultJob(o)
+	case *PriorityClass:
+		defaultPriorityClass(o)
 	case *Service:
 		defaultService(&o.Spec)
 	case *Endpoints:

@@ -6,8 +6,10 @@ import (
 )
 
 func FuzzDecodeManifest(f *testing.F) {
-	if b, err := os.ReadFile("testdata/app.yaml"); err == nil {
-		f.Add(b)
+	for _, name := range []string{"testdata/app.yaml", "testdata/workloads.yaml"} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
 	}
 	for _, s := range []string{
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n",

@@ -21,6 +21,12 @@ func TestRegistry(t *testing.T) {
 		{"rs", "ReplicaSet", "apps/v1", "/apis/apps/v1/namespaces/ns/replicasets", true},
 		{"deploy", "Deployment", "apps/v1", "/apis/apps/v1/namespaces/ns/deployments", true},
 		{"Deployments.apps", "Deployment", "apps/v1", "/apis/apps/v1/namespaces/ns/deployments", true},
+		{"sts", "StatefulSet", "apps/v1", "/apis/apps/v1/namespaces/ns/statefulsets", true},
+		{"ds", "DaemonSet", "apps/v1", "/apis/apps/v1/namespaces/ns/daemonsets", true},
+		{"jobs", "Job", "batch/v1", "/apis/batch/v1/namespaces/ns/jobs", true},
+		{"job.batch", "Job", "batch/v1", "/apis/batch/v1/namespaces/ns/jobs", true},
+		{"pc", "PriorityClass", "scheduling.k8s.io/v1", "/apis/scheduling.k8s.io/v1/priorityclasses", false},
+		{"priorityclasses.scheduling.k8s.io", "PriorityClass", "scheduling.k8s.io/v1", "/apis/scheduling.k8s.io/v1/priorityclasses", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -185,6 +185,14 @@ func validateKind(l *errs, obj Object) {
 		validateReplicaSet(l, o)
 	case *Deployment:
 		validateDeployment(l, o)
+	case *StatefulSet:
+		validateStatefulSet(l, o)
+	case *DaemonSet:
+		validateDaemonSet(l, o)
+	case *Job:
+		validateJob(l, o)
+	case *PriorityClass:
+		validatePriorityClass(l, o)
 	case *Service:
 		validateService(l, o)
 	case *Endpoints:

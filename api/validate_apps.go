@@ -5,13 +5,13 @@ import "fmt"
 func validateReplicaSet(l *errs, rs *ReplicaSet) {
 	s := &rs.Spec
 	validateReplicas(l, s.Replicas, s.MinReadySeconds)
-	validateControllerTemplate(l, s.Selector, &s.Template)
+	validateControllerTemplate(l, "deployment", s.Selector, &s.Template)
 }
 
 func validateDeployment(l *errs, d *Deployment) {
 	s := &d.Spec
 	validateReplicas(l, s.Replicas, s.MinReadySeconds)
-	validateControllerTemplate(l, s.Selector, &s.Template)
+	validateControllerTemplate(l, "deployment", s.Selector, &s.Template)
 	if s.RevisionHistoryLimit != nil {
 		l.nonNegative("spec.revisionHistoryLimit", int64(*s.RevisionHistoryLimit))
 	}
@@ -33,13 +33,14 @@ func validateReplicas(l *errs, replicas *int32, minReady int32) {
 }
 
 // validateControllerTemplate checks the selector (required, non-empty, matching the
-// template's labels) and the template itself.
-func validateControllerTemplate(l *errs, sel *LabelSelector, t *PodTemplateSpec) {
+// template's labels) and the template itself. kind names the controller in the
+// empty-selector message, as Kubernetes words it (ReplicaSets say "deployment" too).
+func validateControllerTemplate(l *errs, kind string, sel *LabelSelector, t *PodTemplateSpec) {
 	switch {
 	case sel == nil:
 		l.required("spec.selector", "")
 	case len(sel.MatchLabels)+len(sel.MatchExpressions) == 0:
-		l.invalid("spec.selector", "", "empty selector is invalid for deployment")
+		l.invalid("spec.selector", "", "empty selector is invalid for "+kind)
 	default:
 		validateLabelSelector(l, "spec.selector", sel)
 		if s, err := sel.AsSelector(); err == nil && !s.Matches(t.Labels) {

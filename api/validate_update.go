@@ -58,6 +58,14 @@ func validateKindUpdate(l *errs, old, cur Object) {
 		validateSelectorUpdate(l, o.Spec.Selector, cur.(*ReplicaSet).Spec.Selector)
 	case *Deployment:
 		validateSelectorUpdate(l, o.Spec.Selector, cur.(*Deployment).Spec.Selector)
+	case *StatefulSet:
+		validateStatefulSetUpdate(l, &o.Spec, &cur.(*StatefulSet).Spec)
+	case *DaemonSet:
+		validateSelectorUpdate(l, o.Spec.Selector, cur.(*DaemonSet).Spec.Selector)
+	case *Job:
+		validateJobUpdate(l, o, cur.(*Job))
+	case *PriorityClass:
+		validatePriorityClassUpdate(l, o, cur.(*PriorityClass))
 	case *ConfigMap:
 		c := cur.(*ConfigMap)
 		validateImmutableData(l, o.Immutable, c.Immutable,

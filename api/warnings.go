@@ -27,8 +27,6 @@ var podSpecIgnored = []struct {
 	{"shareProcessNamespace", func(s *PodSpec) bool { return s.ShareProcessNamespace != nil && *s.ShareProcessNamespace }},
 	{"hostUsers", func(s *PodSpec) bool { return s.HostUsers != nil }},
 	{"os", func(s *PodSpec) bool { return s.OS != nil && s.OS.Name != "linux" }},
-	{"priorityClassName", func(s *PodSpec) bool { return s.PriorityClassName != "" }},
-	{"preemptionPolicy", func(s *PodSpec) bool { return s.PreemptionPolicy != nil }},
 }
 
 // containerIgnored lists container fields, by path under the container.
@@ -112,6 +110,12 @@ func Warnings(obj Object) []string {
 		w = podSpecWarnings(w, "spec.template.spec", &o.Spec.Template.Spec)
 	case *Deployment:
 		w = podSpecWarnings(w, "spec.template.spec", &o.Spec.Template.Spec)
+	case *StatefulSet:
+		w = statefulSetWarnings(w, o)
+	case *DaemonSet:
+		w = podSpecWarnings(w, "spec.template.spec", &o.Spec.Template.Spec)
+	case *Job:
+		w = jobWarnings(w, o)
 	case *Service:
 		for _, row := range serviceIgnored {
 			if row.set(&o.Spec) {

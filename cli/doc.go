@@ -1,6 +1,6 @@
 // Package cli holds the `berth` commands a user types — get, describe, apply, create,
-// delete, members, operator, snapshot, version — built with cobra over the Go client
-// in package api.
+// delete, rollout, scale, cordon, uncordon, drain, members, operator, snapshot,
+// version — built with cobra over the Go client in package api.
 //
 // It is not the server or the node agent (`berth server` and `berth client` are wired
 // in cmd/berth) and keeps no state between invocations. Table printers read objects in

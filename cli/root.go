@@ -76,6 +76,8 @@ func NewRoot() *cobra.Command {
 		newSnapshotCommand(g), newVersionCommand(),
 	)
 	root.AddCommand(newLogsCommand(g), newExecCommand(g))
+	root.AddCommand(newRolloutCommand(g), newScaleCommand(g), newCordonCommand(g, true),
+		newCordonCommand(g, false), newDrainCommand(g))
 	return root
 }
 

@@ -114,6 +114,9 @@ func NewWithRuntime(cfg Config, rt runtime.Runtime) (*Agent, error) {
 }
 
 func newAgent(cfg Config, rt runtime.Runtime) (*Agent, error) {
+	if cfg.Count > 1 {
+		return nil, fmt.Errorf("%w: --count %d runs hollow nodes (NewHollow), not one agent", ErrConfig, cfg.Count)
+	}
 	apis, err := newAPIPool(cfg.Servers)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

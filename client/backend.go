@@ -12,18 +12,23 @@ import (
 	"github.com/berth-dev/berth/client/runtime"
 )
 
-// backend implements endpoint.Backend over the agent's runtime.
-type backend struct{ a *Agent }
+// backend implements endpoint.Backend over one node's runtime.
+type backend struct {
+	rt   runtime.Runtime
+	node string // the Node's name, for error messages
+}
 
 var _ endpoint.Backend = backend{}
 
 // streamHandler serves logs and exec (contract 5).
-func (a *Agent) streamHandler() http.Handler { return endpoint.New(backend{a}) }
+func (a *Agent) streamHandler() http.Handler {
+	return endpoint.New(backend{rt: a.rt, node: a.cfg.Name})
+}
 
 // findContainer returns the newest instance of a pod's container, found by
 // its labels, so it works for adopted and finished pods alike.
 func (b backend) findContainer(ctx context.Context, ns, pod, container string) (runtime.ContainerStatus, error) {
-	all, err := b.a.rt.ListContainers(ctx)
+	all, err := b.rt.ListContainers(ctx)
 	if err != nil {
 		return runtime.ContainerStatus{}, err
 	}
@@ -44,7 +49,7 @@ func (b backend) findContainer(ctx context.Context, ns, pod, container string) (
 	}
 	switch {
 	case len(names) == 0:
-		return runtime.ContainerStatus{}, fmt.Errorf("%w: pod %s/%s has no containers on node %s", endpoint.ErrPodNotFound, ns, pod, b.a.cfg.Name)
+		return runtime.ContainerStatus{}, fmt.Errorf("%w: pod %s/%s has no containers on node %s", endpoint.ErrPodNotFound, ns, pod, b.node)
 	case container == "" && len(names) > 1:
 		return runtime.ContainerStatus{}, fmt.Errorf("%w: a container name must be given: pod %s/%s has several", endpoint.ErrContainerNotFound, ns, pod)
 	case best == nil:
@@ -60,7 +65,7 @@ func (b backend) Logs(ctx context.Context, ns, pod, container string, opts api.L
 		return err
 	}
 	lw := &lockedWriter{w: w}
-	return b.a.rt.Logs(ctx, c.ID, runtime.LogOptions{
+	return b.rt.Logs(ctx, c.ID, runtime.LogOptions{
 		Follow: opts.Follow, Tail: opts.TailLines, Timestamps: opts.Timestamps,
 	}, lw, lw)
 }
@@ -79,7 +84,7 @@ func (b backend) Exec(ctx context.Context, ns, pod, container string, cmd []stri
 			}
 		}()
 	}
-	return b.a.rt.Exec(ctx, c.ID, cmd, runtime.ExecOptions{TTY: tty, Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	return b.rt.Exec(ctx, c.ID, cmd, runtime.ExecOptions{TTY: tty, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
 
 // lockedWriter serialises writes of stdout and stderr into one stream.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +74,13 @@ type Config struct {
 	StatusInterval time.Duration
 	// Version is reported in the Node's nodeInfo.kubeletVersion.
 	Version string
+	// Count is how many nodes this process runs. 0 or 1: one agent named Name
+	// (New). More: that many hollow nodes on the fake runtime (NewHollow),
+	// named NamePrefix-0 … NamePrefix-(Count-1), for scale tests. Hollow nodes
+	// need Servers (they do not gossip) and keep nothing in DataDir.
+	Count int
+	// NamePrefix starts the names of hollow nodes; empty means Name.
+	NamePrefix string
 	// Logger receives the agent's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -99,9 +107,14 @@ func DefaultConfig() Config {
 // Validate reports everything wrong with the config at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Name == "" {
+	switch {
+	case c.Count > 1:
+		errs = append(errs, c.validateHollow()...)
+	case c.Count < 0:
+		errs = append(errs, fmt.Errorf("client: --count %d must not be negative", c.Count))
+	case c.Name == "":
 		errs = append(errs, errors.New("client: --name is required"))
-	} else if len(c.Name) > 253 || !dns1123Subdomain.MatchString(c.Name) {
+	case len(c.Name) > 253 || !dns1123Subdomain.MatchString(c.Name):
 		errs = append(errs, fmt.Errorf("client: --name %q must be a lowercase DNS-1123 subdomain", c.Name))
 	}
 	if c.DataDir == "" {
@@ -145,6 +158,51 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// MaxHollowNodes bounds Count: a /8 cluster CIDR holds 65,536 pod CIDRs.
+const MaxHollowNodes = 65536
+
+// validateHollow checks what running Count > 1 hollow nodes needs.
+func (c Config) validateHollow() []error {
+	var errs []error
+	if c.Count > MaxHollowNodes {
+		errs = append(errs, fmt.Errorf("client: --count %d is more than %d", c.Count, MaxHollowNodes))
+	}
+	if c.Runtime != RuntimeFake {
+		errs = append(errs, fmt.Errorf("client: --count %d needs --runtime fake (hollow nodes), not %q", c.Count, c.Runtime))
+	}
+	if len(c.Servers) == 0 {
+		errs = append(errs, errors.New("client: --count > 1 needs --servers: hollow nodes do not gossip"))
+	}
+	last := c.nodeName(c.Count - 1)
+	if len(last) > 253 || !dns1123Subdomain.MatchString(last) {
+		errs = append(errs, fmt.Errorf("client: --name-prefix %q gives node names like %q that are not lowercase DNS-1123 subdomains", c.prefix(), last))
+	}
+	return errs
+}
+
+// NodeNames lists the names of the nodes this config runs: Name alone, or the
+// Count hollow nodes.
+func (c Config) NodeNames() []string {
+	if c.Count <= 1 {
+		return []string{c.Name}
+	}
+	out := make([]string, c.Count)
+	for i := range out {
+		out[i] = c.nodeName(i)
+	}
+	return out
+}
+
+func (c Config) prefix() string {
+	if c.NamePrefix != "" {
+		return c.NamePrefix
+	}
+	return c.Name
+}
+
+// nodeName is the name of hollow node i.
+func (c Config) nodeName(i int) string { return c.prefix() + "-" + strconv.Itoa(i) }
 
 func (c Config) advertise() string {
 	if c.AdvertiseAddr != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/client/runtime"
+	"github.com/berth-dev/berth/client/runtime/fake"
 )
 
 // ErrEnv: a container's environment cannot be resolved (a missing Secret,
@@ -36,6 +37,9 @@ func (w *podWorker) containerConfig(ctx context.Context, pod *api.Pod, c *api.Co
 		PodUID: w.uid, Namespace: pod.Namespace, PodName: pod.Name, Name: c.Name, Image: c.Image,
 		Command: c.Command, Args: c.Args, Env: env, WorkingDir: c.WorkingDir, Mounts: mounts,
 		TTY: c.TTY, Stdin: c.Stdin, Attempt: attempt,
+	}
+	if _, ok := w.a.rt.(*fake.Runtime); ok {
+		cfg.Labels = fake.BehaviorLabels(pod.Annotations) // scripted exits (fake/doc.go)
 	}
 	if q, ok := c.Resources.Limits[api.ResourceCPU]; ok {
 		cfg.NanoCPUs = q.MilliValue() * 1_000_000

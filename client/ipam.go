@@ -16,7 +16,9 @@ var ErrNoFreeIP = errors.New("client: no free pod IP")
 // allocation is a file DataDir/ipam/<ip> holding the pod UID (as CNI's
 // host-local plugin does), written before the sandbox is created, so a
 // restarted agent never gives a live pod's address to another pod even if it
-// crashed between allocation and creation. Safe for concurrent use.
+// crashed between allocation and creation. With no dir (hollow nodes, whose
+// fake containers die with the process) it keeps allocations in memory only.
+// Safe for concurrent use.
 type ipam struct {
 	dir    string
 	prefix netip.Prefix
@@ -27,12 +29,16 @@ type ipam struct {
 	last  netip.Addr // allocations continue after it, so a freed IP is reused late
 }
 
-// newIPAM loads the allocations in dir that fall inside prefix.
+// newIPAM loads the allocations in dir that fall inside prefix; an empty dir
+// keeps them in memory.
 func newIPAM(dir string, prefix netip.Prefix) (*ipam, error) {
+	m := &ipam{dir: dir, prefix: prefix, byIP: map[netip.Addr]string{}, byUID: map[string]netip.Addr{}}
+	if dir == "" {
+		return m, nil
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("client: ipam dir: %w", err)
 	}
-	m := &ipam{dir: dir, prefix: prefix, byIP: map[netip.Addr]string{}, byUID: map[string]netip.Addr{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("client: ipam dir: %w", err)
@@ -73,7 +79,36 @@ func (m *ipam) reserve(uid string, ip netip.Addr) {
 		m.releaseLocked(uid)
 	}
 	m.byIP[ip], m.byUID[uid] = uid, ip
-	_ = os.WriteFile(filepath.Join(m.dir, ip.String()), []byte(uid), 0o644)
+	_ = m.record(ip, uid)
+}
+
+// record writes ip's allocation file (none without a dir).
+func (m *ipam) record(ip netip.Addr, uid string) error {
+	if m.dir == "" {
+		return nil
+	}
+	return os.WriteFile(filepath.Join(m.dir, ip.String()), []byte(uid), 0o644)
+}
+
+// reserveFree records ip for uid if no pod holds it (a restarted hollow node
+// keeps the address a pod's status shows); it reports whether it did.
+func (m *ipam) reserveFree(uid string, ip netip.Addr) bool {
+	if !m.usable(ip) {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, taken := m.byIP[ip]; taken {
+		return false
+	}
+	if _, has := m.byUID[uid]; has {
+		return false
+	}
+	if err := m.record(ip, uid); err != nil {
+		return false
+	}
+	m.byIP[ip], m.byUID[uid] = uid, ip
+	return true
 }
 
 // allocate returns uid's address, allocating a free one if it has none.
@@ -97,7 +132,7 @@ func (m *ipam) allocate(uid string) (netip.Addr, error) {
 		if _, taken := m.byIP[ip]; taken || !m.usable(ip) {
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(m.dir, ip.String()), []byte(uid), 0o644); err != nil {
+		if err := m.record(ip, uid); err != nil {
 			return netip.Addr{}, fmt.Errorf("client: record pod IP: %w", err)
 		}
 		m.byIP[ip], m.byUID[uid], m.last = uid, ip, ip
@@ -120,7 +155,9 @@ func (m *ipam) releaseLocked(uid string) {
 	}
 	delete(m.byUID, uid)
 	delete(m.byIP, ip)
-	_ = os.Remove(filepath.Join(m.dir, ip.String()))
+	if m.dir != "" {
+		_ = os.Remove(filepath.Join(m.dir, ip.String()))
+	}
 }
 
 // retain releases every allocation whose pod is not in keep.

@@ -256,11 +256,17 @@ func (a *Agent) routeEvents(ctx context.Context, evs <-chan runtime.ContainerEve
 // (contract 3: DELETE with gracePeriodSeconds=0, preconditioned on the UID so
 // a new pod of the same name is never removed). 404 means done.
 func (a *Agent) confirmDelete(ctx context.Context, pod *api.Pod) error {
+	return a.apis.confirmPodDelete(ctx, pod)
+}
+
+// confirmPodDelete is confirmDelete for any node of this process.
+func (p *apiPool) confirmPodDelete(ctx context.Context, pod *api.Pod) error {
 	body := []byte(`{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0,"preconditions":{"uid":` +
 		strconv.Quote(pod.UID) + `}}`)
-	err := a.apis.do(ctx, func(c *api.Client) error {
+	err := p.do(ctx, func(c *api.Client) error {
 		resp, err := c.Raw(ctx, http.MethodDelete, podRes.ObjectPath(pod.Namespace, pod.Name), bytes.NewReader(body))
 		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body) // drained, the connection is reused
 			_ = resp.Body.Close()
 		}
 		return err

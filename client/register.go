@@ -70,12 +70,18 @@ func (a *Agent) upsertNode(ctx context.Context, c *api.Client, info runtime.Node
 
 // desiredNode is the Node as this agent reports it (contract 1).
 func (a *Agent) desiredNode(info runtime.NodeInfo) *api.Node {
+	return buildNode(a.cfg, a.cfg.Name, a.clientPort(), info)
+}
+
+// buildNode is the Node called name as an agent with cfg reports it, with its
+// client endpoint on port; the real agent and hollow nodes share it.
+func buildNode(cfg Config, name string, port int, info runtime.NodeInfo) *api.Node {
 	labels := map[string]string{
-		"kubernetes.io/hostname": a.cfg.Name,
+		"kubernetes.io/hostname": name,
 		"kubernetes.io/os":       goruntime.GOOS,
 		"kubernetes.io/arch":     goruntime.GOARCH,
 	}
-	maps.Copy(labels, a.cfg.NodeLabels)
+	maps.Copy(labels, cfg.NodeLabels)
 	maxPods := int64(info.MaxPods)
 	if maxPods <= 0 {
 		maxPods = 110
@@ -88,11 +94,11 @@ func (a *Agent) desiredNode(info runtime.NodeInfo) *api.Node {
 	now := api.NewTime(time.Now())
 	hostname := info.Hostname
 	if hostname == "" {
-		hostname = a.cfg.Name
+		hostname = name
 	}
 	n := &api.Node{
 		TypeMeta:   api.TypeMeta{APIVersion: "v1", Kind: "Node"},
-		ObjectMeta: api.ObjectMeta{Name: a.cfg.Name, Labels: labels},
+		ObjectMeta: api.ObjectMeta{Name: name, Labels: labels},
 	}
 	n.Status = api.NodeStatus{
 		Capacity:    capacity,
@@ -103,13 +109,13 @@ func (a *Agent) desiredNode(info runtime.NodeInfo) *api.Node {
 			Message: "berth client is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
 		Addresses: []api.NodeAddress{
-			{Type: "InternalIP", Address: a.cfg.advertise()},
+			{Type: "InternalIP", Address: cfg.advertise()},
 			{Type: "Hostname", Address: hostname},
 		},
-		DaemonEndpoints: api.NodeDaemonEndpoints{KubeletEndpoint: api.DaemonEndpoint{Port: int32(a.clientPort())}},
+		DaemonEndpoints: api.NodeDaemonEndpoints{KubeletEndpoint: api.DaemonEndpoint{Port: int32(port)}},
 		NodeInfo: api.NodeSystemInfo{
 			KernelVersion: info.KernelVersion, OSImage: info.OSImage,
-			ContainerRuntimeVersion: info.EngineVersion, KubeletVersion: a.cfg.Version,
+			ContainerRuntimeVersion: info.EngineVersion, KubeletVersion: cfg.Version,
 			OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH,
 		},
 	}

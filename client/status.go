@@ -44,6 +44,11 @@ func (w *podWorker) putStatus(ctx context.Context, c *api.Client, pod *api.Pod, 
 		if gerr != nil {
 			return gerr
 		}
+		if cur := obj.(*api.Pod); cur.UID != pod.UID || cur.Spec.NodeName != pod.Spec.NodeName {
+			// A new pod of the same name (its node was lost and it was replaced,
+			// maybe elsewhere): this status is not its own.
+			return api.NewError(api.ReasonNotFound, "pods %q: replaced by a new pod", pod.Name)
+		}
 		pod = obj.(*api.Pod)
 	}
 	return err

@@ -61,6 +61,7 @@ type agent struct {
 	network string
 	runtime string
 	servers []string
+	join    []string // the servers' gossip addresses
 }
 
 // startAgent launches `berth client` against every server of c, with its own loopback
@@ -77,6 +78,7 @@ func (c *cluster) startAgent(t *testing.T, name, runtime string) *agent {
 	}
 	for _, n := range c.nodes {
 		a.servers = append(a.servers, n.addr())
+		a.join = append(a.join, n.gossipAddr())
 	}
 	a.argv = a.clientArgs
 	a.start(t)
@@ -100,8 +102,11 @@ func (c *cluster) startAgent(t *testing.T, name, runtime string) *agent {
 }
 
 func (a *agent) clientArgs() []string {
+	// --join as well as --servers: the client is a gossip member, so the servers see
+	// its process die within seconds (node lifecycle), as in a real deployment.
 	return []string{"client", "--name", a.name, "--data-dir", a.dir, "--bind", a.ip,
 		"--client-port", "6450", "--servers", strings.Join(a.servers, ","),
+		"--join", strings.Join(a.join, ","),
 		"--pod-network", a.network, "--runtime", a.runtime}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/raftfsm"
+	"github.com/berth-dev/berth/server/scheduler"
 )
 
 // Default ports, one per listener (DESIGN.md "Defaults").
@@ -77,6 +78,19 @@ type Config struct {
 	// waits there for its node); nil means the server's own readiness only.
 	ReadyCheck func() error
 
+	// NodeMonitorGracePeriod is how long a node's client may go without a heartbeat
+	// before its node is unreachable (`--node-monitor-grace-period`); a new leader
+	// also waits this long before it judges silence. Zero means 40 s.
+	NodeMonitorGracePeriod time.Duration
+	// PodEvictionTimeout is how long pods stay on an unreachable or not-ready node
+	// before they are deleted and replaced elsewhere (`--pod-eviction-timeout`); a
+	// pod's tolerationSeconds wins. Zero means 5 s.
+	PodEvictionTimeout time.Duration
+
+	// SchedulerConfig configures the scheduler the leader runs (`--scheduler-config`);
+	// the zero value means scheduler.DefaultConfig().
+	SchedulerConfig scheduler.Config
+
 	// Version is reported in gossip and /v1/status.
 	Version string
 	// Logger receives the server's logs; nil means slog.Default().
@@ -123,6 +137,17 @@ func DefaultConfig() Config {
 		ClusterCIDR:  "10.244.0.0/16",
 		Version:      "dev",
 		RaftLogLevel: "warn",
+
+		// Kubernetes' default: four missed heartbeats of a client posting every 10 s.
+		// Gossip finds a dead client in 2-3 s; this grace is for nodes gossip knows
+		// nothing of (hollow nodes) and for a new leader, which has heard no heartbeat.
+		NodeMonitorGracePeriod: 40 * time.Second,
+		// A client restarted at once (kill -9, then up again) keeps its pods; pods of a
+		// dead one run elsewhere within about 10 s of its death.
+		PodEvictionTimeout: 5 * time.Second,
+
+		// Kubernetes' plugins and weights.
+		SchedulerConfig: scheduler.DefaultConfig(),
 	}
 }
 
@@ -163,6 +188,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBatch < 1 {
 		errs = append(errs, errors.New("server: MaxBatch must be at least 1"))
+	}
+	if c.NodeMonitorGracePeriod < 0 || c.PodEvictionTimeout < 0 {
+		errs = append(errs, errors.New("server: --node-monitor-grace-period and --pod-eviction-timeout must not be negative"))
+	}
+	if err := c.SchedulerConfig.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: --scheduler-config: %w", err))
 	}
 	return errors.Join(errs...)
 }

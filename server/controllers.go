@@ -76,7 +76,7 @@ func (w controllerWriter) Delete(ctx context.Context, res *api.Resource, ns, nam
 	}
 	t := target{res: res, namespace: ns, name: name}
 	cmd := raftfsm.Command{Type: raftfsm.CmdDelete, Kind: res.Kind, Namespace: ns, Name: name, UID: opts.UID}
-	_, err := w.s.deleteObject(ctx, t, cmd, opts.GracePeriodSeconds)
+	_, err := w.s.deleteWithPolicy(ctx, t, cmd, opts.GracePeriodSeconds, opts.PropagationPolicy)
 	if err != nil {
 		return toAPIError(err)
 	}
@@ -100,6 +100,11 @@ func (s *Server) controllerEnv() controller.Env {
 // newControllers builds the leader's controllers; one line per controller.
 func (s *Server) newControllers(env controller.Env) []controller.Controller {
 	var cs []controller.Controller
+	cs = append(cs, controller.NewNodeLifecycle(env, s.nodeLifecycleConfig()))
+	cs = append(cs, controller.NewGarbageCollector(env))
+	cs = append(cs, controller.NewNamespaceController(env))
+	cs = append(cs, controller.NewReplicaSetController(env))
+	cs = append(cs, controller.NewDeploymentController(env))
 	return cs
 }
 

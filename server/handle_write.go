@@ -57,14 +57,21 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, t target) 
 func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Object) (*raftfsm.Record, error) {
 	stampNew(res, obj, time.Now())
 	api.Default(obj)
+	if err := s.admitPriority(ctx, obj); err != nil {
+		return nil, err
+	}
 	if err := api.Validate(obj); err != nil {
 		return nil, err
 	}
 	m := obj.GetObjectMeta()
 	if res.Namespaced {
 		nsRes, _ := api.ResourceForKind("Namespace")
-		if _, ok, err := s.getVerified(ctx, nsRes, "", m.Namespace, false); err != nil || !ok {
+		nsRec, ok, err := s.getVerified(ctx, nsRes, "", m.Namespace, false)
+		if err != nil || !ok {
 			return nil, cmp.Or(err, error(notFound(nsRes, m.Namespace)))
+		}
+		if err := refuseTerminating(res, m.Name, nsRec); err != nil {
+			return nil, err
 		}
 	}
 	if _, ok, err := s.getVerified(ctx, res, m.Namespace, m.Name, true); err != nil || ok {
@@ -192,6 +199,9 @@ func (s *Server) nextVersion(t target, cur *raftfsm.Record, in api.Object) ([]by
 		nm.UID, nm.CreationTimestamp, nm.DeletionTimestamp = om.UID, om.CreationTimestamp, om.DeletionTimestamp
 		nm.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
 		keepNodePodCIDR(old, next)
+		if err := s.admitUpdate(old, next); err != nil {
+			return nil, err
+		}
 		nm.GenerateName = om.GenerateName
 		copyStatus(next, old)
 		nm.Generation = om.Generation
@@ -232,6 +242,8 @@ type deleteOptions struct {
 	} `json:"preconditions,omitempty"`
 	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
 	DryRun             []string `json:"dryRun,omitempty"`
+	// OrphanDependents is the legacy form of propagationPolicy (true: Orphan).
+	OrphanDependents *bool `json:"orphanDependents,omitempty"`
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) {
@@ -267,7 +279,12 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) 
 		writeError(w, err)
 		return
 	}
-	rec, err := s.deleteObject(r.Context(), t, cmd, grace)
+	policy, err := propagationOf(r, &opts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rec, err := s.deleteWithPolicy(r.Context(), t, cmd, grace, policy)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -282,8 +299,11 @@ func (s *Server) deleteObject(ctx context.Context, t target, cmd raftfsm.Command
 	if _, ok, err := s.getVerified(ctx, t.res, t.namespace, t.name, false); err != nil || !ok {
 		return nil, cmp.Or(err, error(notFound(t.res, t.name)))
 	}
-	if t.res.Kind == "Pod" {
+	switch t.res.Kind {
+	case "Pod":
 		return s.deletePod(ctx, t, cmd, grace)
+	case "Namespace":
+		return s.deleteNamespace(ctx, t, cmd, grace)
 	}
 	return s.apply(ctx, cmd)
 }

@@ -82,6 +82,8 @@ func (s *Server) leaderWork(ctx context.Context) {
 	// into "default" right after an election never finds it missing.
 	s.ensureDefaultNamespaces(ctx)
 	s.leaderReady.Store(true)
+	go s.events.run(ctx)
+	go s.runScheduler(ctx)
 	s.addNewVoters(s.aliveServers())
 	go s.runControllers(ctx)
 	<-ctx.Done()

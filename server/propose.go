@@ -29,7 +29,18 @@ type proposal struct {
 
 type proposalResult struct {
 	res raftfsm.Result
-	err error
+	// results are a batch proposal's member results (see proposeBatch).
+	results []raftfsm.Result
+	err     error
+}
+
+// width is how many results a proposal takes from its entry's response: a batch
+// proposal's members are spliced into the entry, one result each.
+func (pr *proposal) width() int {
+	if pr.cmd.Type == raftfsm.CmdBatch {
+		return len(pr.cmd.Commands)
+	}
+	return 1
 }
 
 // proposer batches the commands that arrive while a Raft write is in flight into one
@@ -63,20 +74,36 @@ func newProposer(r *raft.Raft, maxBatch int, timeout time.Duration) *proposer {
 // propose submits cmd and waits for its result. It returns errNotApplied or
 // errUnknownOutcome (wrapped) for Raft failures; the store's verdict is in the Result.
 func (p *proposer) propose(ctx context.Context, cmd raftfsm.Command) (raftfsm.Result, error) {
+	r := p.send(ctx, cmd)
+	return r.res, r.err
+}
+
+// proposeBatch submits members as one batch whose members apply each on its own, in
+// the same Raft entry as whatever else is queued (the members are spliced into the
+// entry, since batches do not nest). It returns one result per member, in order.
+func (p *proposer) proposeBatch(ctx context.Context, members []raftfsm.Command) ([]raftfsm.Result, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	r := p.send(ctx, raftfsm.Command{Type: raftfsm.CmdBatch, Commands: members})
+	return r.results, r.err
+}
+
+func (p *proposer) send(ctx context.Context, cmd raftfsm.Command) proposalResult {
 	if ctx.Err() != nil {
-		return raftfsm.Result{}, errNotApplied
+		return proposalResult{err: errNotApplied}
 	}
 	pr := &proposal{ctx: ctx, cmd: cmd, done: make(chan proposalResult, 1)}
 	select {
 	case p.in <- pr:
 	case <-ctx.Done():
-		return raftfsm.Result{}, errNotApplied
+		return proposalResult{err: errNotApplied}
 	}
 	select {
 	case r := <-pr.done:
-		return r.res, r.err
+		return r
 	case <-ctx.Done():
-		return raftfsm.Result{}, errUnknownOutcome
+		return proposalResult{err: errUnknownOutcome}
 	}
 }
 
@@ -102,11 +129,13 @@ func (p *proposer) run(ctx context.Context) {
 			p.drain()
 			return
 		}
+		members := batch[0].width()
 	fill:
-		for len(batch) < p.maxBatch {
+		for len(batch) < p.maxBatch && members < p.maxBatch {
 			select {
 			case pr := <-p.in:
 				batch = append(batch, pr)
+				members += pr.width()
 			default:
 				break fill
 			}
@@ -145,9 +174,13 @@ func (p *proposer) submit(batch []*proposal) {
 	}
 	cmd := live[0].cmd
 	if len(live) > 1 {
-		cmd = raftfsm.Command{Type: raftfsm.CmdBatch, Commands: make([]raftfsm.Command, len(live))}
-		for i, pr := range live {
-			cmd.Commands[i] = pr.cmd
+		cmd = raftfsm.Command{Type: raftfsm.CmdBatch, Commands: make([]raftfsm.Command, 0, len(live))}
+		for _, pr := range live {
+			if pr.cmd.Type == raftfsm.CmdBatch {
+				cmd.Commands = append(cmd.Commands, pr.cmd.Commands...)
+				continue
+			}
+			cmd.Commands = append(cmd.Commands, pr.cmd)
 		}
 	}
 	data, err := raftfsm.EncodeCommand(&cmd)
@@ -166,23 +199,42 @@ func (p *proposer) submit(batch []*proposal) {
 func (p *proposer) await(f raft.ApplyFuture, live []*proposal, start time.Time) {
 	err := f.Error()
 	<-p.inflight
+	total := 0
+	for _, pr := range live {
+		total += pr.width()
+	}
 	if p.observe != nil {
-		p.observe(time.Since(start), len(live))
+		p.observe(time.Since(start), total)
+	}
+	resp, _ := f.Response().(*raftfsm.Response)
+	switch {
+	case err != nil:
+		err = classifyRaftError(err)
+	case resp == nil || len(resp.Results) != total && len(resp.Results) == 1 && resp.Results[0].Err != nil:
+		// The whole entry failed (undecodable, store error): one result stands for all.
+		err = errors.New("server: the state machine gave no result for a command")
+		if resp != nil {
+			err = resp.Results[0].Err
+		}
 	}
 	if err != nil {
-		err = classifyRaftError(err)
 		for _, pr := range live {
 			pr.done <- proposalResult{err: err}
 		}
 		return
 	}
-	resp, _ := f.Response().(*raftfsm.Response)
-	for i, pr := range live {
-		if resp == nil || i >= len(resp.Results) {
+	off := 0
+	for _, pr := range live {
+		w := pr.width()
+		switch {
+		case off+w > len(resp.Results):
 			pr.done <- proposalResult{err: errors.New("server: the state machine gave no result for a command")}
-			continue
+		case pr.cmd.Type == raftfsm.CmdBatch:
+			pr.done <- proposalResult{results: resp.Results[off : off+w]}
+		default:
+			pr.done <- proposalResult{res: resp.Results[off]}
 		}
-		pr.done <- proposalResult{res: resp.Results[i]}
+		off += w
 	}
 }
 

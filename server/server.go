@@ -29,6 +29,10 @@ type Server struct {
 	barrier *readBarrier
 	metrics *metrics
 	cidrs   *podCIDRAllocator
+	// events records Kubernetes Events for the scheduler and the controllers; its
+	// writer runs on the leader.
+	events       *eventRecorder
+	schedMetrics *schedulerMetrics
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -67,6 +71,8 @@ func New(cfg Config) (*Server, error) {
 	fcfg.Logger = s.log
 	s.fsm = raftfsm.New(fcfg)
 	s.metrics = newMetrics(s)
+	s.schedMetrics = newSchedulerMetrics(s.metrics.reg)
+	s.events = newEventRecorder(s, s.metrics.reg)
 	cluster, _ := cfg.clusterPrefix() // checked by Validate
 	s.cidrs = newPodCIDRAllocator(cluster)
 

@@ -223,7 +223,9 @@ func TestServerStatusSubresource(t *testing.T) {
 	ctx := context.Background()
 	c := ts.client
 
-	created, err := c.Create(ctx, newPod("default", "web"))
+	bound := newPod("default", "web")
+	bound.Spec.NodeName = "n1" // its agent's to report on; the scheduler writes no status
+	created, err := c.Create(ctx, bound)
 	if err != nil {
 		t.Fatalf("create pod: %v", err)
 	}

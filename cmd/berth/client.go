@@ -46,6 +46,9 @@ client restarted with the same --name and --data-dir adopts them.`,
 				return err
 			}
 			cfg.Logger, cfg.Version = logger, version
+			if cfg.Count > 1 {
+				return runHollow(cmd.Context(), cfg)
+			}
 			a, err := client.New(cfg)
 			if err != nil {
 				return err
@@ -72,7 +75,20 @@ client restarted with the same --name and --data-dir adopts them.`,
 	f.StringVar(&cfg.AdvertiseAddr, "advertise", "", "address servers reach this node on, its InternalIP (default: --bind)")
 	f.StringArrayVar(&labels, "node-label", nil, "label k=v to put on the Node; repeatable")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.IntVar(&cfg.Count, "count", 1, "with --runtime fake: how many hollow nodes this process runs (scale tests)")
+	f.StringVar(&cfg.NamePrefix, "name-prefix", "", "hollow nodes are named PREFIX-0 … PREFIX-(count-1) (default: --name)")
 	return cmd
+}
+
+// runHollow runs --count hollow nodes until SIGTERM or SIGINT.
+func runHollow(ctx context.Context, cfg client.Config) error {
+	h, err := client.NewHollow(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return h.Run(ctx)
 }
 
 // newLogger is a text logger on stderr at the named level.

@@ -84,8 +84,8 @@ func exitOnSecondSignal(ctx context.Context, stderr io.Writer) {
 	os.Exit(130)
 }
 
-// runDev starts the server, then the agent and the binder, and stops them in the
-// reverse order when ctx ends.
+// runDev starts the server (whose scheduler binds pods to the one node), then the
+// agent, and stops them in the reverse order when ctx ends.
 func runDev(ctx context.Context, opts devOptions, out io.Writer) error {
 	logger, err := newLogger(opts.logLevel)
 	if err != nil {
@@ -131,18 +131,17 @@ func runDev(ctx context.Context, opts devOptions, out io.Writer) error {
 	agent.Store(a)
 	fmt.Fprintf(out, "berth dev: API on %s, node %q, data in %s\n", base, name, dir)
 	fmt.Fprintf(out, "  export BERTH_ADDR=%s\n", base)
-	return errors.Join(runDevNode(ctx, a, name, apic, logger, out, srv.done), srv.stop())
+	return errors.Join(runDevNode(ctx, a, name, out, srv.done), srv.stop())
 }
 
-// runDevNode runs the agent and the binder until ctx ends (or the agent or the server
-// stops on its own), then stops the agent and removes its containers.
-func runDevNode(ctx context.Context, a *client.Agent, name string, apic *api.Client, logger *slog.Logger, out io.Writer, srvDone <-chan struct{}) error {
+// runDevNode runs the agent until ctx ends (or the agent or the server stops on its
+// own), then stops the agent and removes its containers.
+func runDevNode(ctx context.Context, a *client.Agent, name string, out io.Writer, srvDone <-chan struct{}) error {
 	nodeCtx, stopNode := context.WithCancel(ctx)
 	defer stopNode()
 	var wg sync.WaitGroup
 	agentDone := make(chan error, 1)
 	wg.Go(func() { agentDone <- a.Run(nodeCtx) })
-	wg.Go(func() { newDevBinder(apic, name, logger).run(nodeCtx) })
 	wg.Go(func() { announceReady(nodeCtx, a, name, out) })
 
 	var err error

@@ -66,8 +66,8 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error
 }
 
 // TestDevBindsPodsWithFakeRuntime runs `berth dev` in-process on the fake runtime:
-// /readyz turns 200 once the node is Ready, an unbound pod gets bound to the node, and
-// cancelling stops everything cleanly.
+// /readyz turns 200 once the node is Ready, the server's scheduler binds an unbound pod
+// to the node, and cancelling stops everything cleanly.
 func TestDevBindsPodsWithFakeRuntime(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

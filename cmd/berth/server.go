@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/server"
+	"github.com/berth-dev/berth/server/scheduler"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -20,7 +21,7 @@ var version = "dev"
 // until SIGTERM or SIGINT.
 func newServerCommand() *cobra.Command {
 	cfg := server.DefaultConfig()
-	var logLevel string
+	var logLevel, schedulerConfig string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run a Berth server (API, Raft member, DNS)",
@@ -35,6 +36,13 @@ port. A restarted server comes back from its --data-dir.`,
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			cfg.Version = version
+			if schedulerConfig != "" {
+				sc, err := scheduler.LoadConfig(schedulerConfig)
+				if err != nil {
+					return fmt.Errorf("--scheduler-config: %w", err)
+				}
+				cfg.SchedulerConfig = sc
+			}
 			s, err := server.New(cfg)
 			if err != nil {
 				return err
@@ -59,8 +67,11 @@ port. A restarted server comes back from its --data-dir.`,
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader stays without quorum contact before stepping down")
 	f.Uint64Var(&cfg.SnapshotThreshold, "raft-snapshot-threshold", cfg.SnapshotThreshold, "log entries between snapshots")
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cfg.ClusterCIDR, "IPv4 range of pod addresses; each node gets a /24 of it")
+	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", cfg.NodeMonitorGracePeriod, "time a node's client may go without a heartbeat before the node is unreachable")
+	f.DurationVar(&cfg.PodEvictionTimeout, "pod-eviction-timeout", cfg.PodEvictionTimeout, "time pods stay on an unreachable node before they are replaced elsewhere")
 	f.IntVar(&cfg.WatchWindow, "watch-window", cfg.WatchWindow, "recent events a watcher can resume from")
 	f.BoolVar(&cfg.EnableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof")
+	f.StringVar(&schedulerConfig, "scheduler-config", "", "YAML file of scheduler plugins and weights (default: Kubernetes' defaults)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cfg.RaftLogLevel, "raft-log-level", cfg.RaftLogLevel, "level of the Raft library's own logs")
 	return cmd

@@ -66,6 +66,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		cfg.NanoCPUs < 0 || cfg.MemoryBytes < 0 || cfg.Attempt < 0 {
 		return "", fmt.Errorf("%w: container %q: missing field or negative value", runtime.ErrInvalidConfig, cfg.Name)
 	}
+	beh, err := parseBehavior(cfg.Labels)
+	if err != nil {
+		return "", err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if sb, ok := r.containers[sandboxID]; !ok || sb.sandboxID != "" || !sb.status.Sandbox {
@@ -79,7 +83,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if err != nil {
 		return "", err
 	}
-	c.mounts = slices.Clone(cfg.Mounts)
+	c.mounts, c.behavior = slices.Clone(cfg.Mounts), beh
 	return c.status.ID, nil
 }
 
@@ -130,6 +134,7 @@ func (r *Runtime) start(c *container) {
 	st.ExitCode, st.Reason, st.Message = 0, "", ""
 	c.done = make(chan struct{})
 	r.emit(c, runtime.EventStart, 0)
+	r.scheduleExit(c)
 }
 
 // exit stops a running c with code and reason. Callers hold r.mu.
@@ -139,6 +144,10 @@ func (r *Runtime) exit(c *container, code int, reason string) {
 	}
 	st := &c.status
 	st.State, st.ExitCode, st.Reason, st.FinishedAt = runtime.StateExited, code, reason, r.cfg.Now()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
 	close(c.done)
 	r.emit(c, runtime.EventDie, code)
 }

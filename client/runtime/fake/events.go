@@ -70,10 +70,13 @@ func (r *Runtime) Events(ctx context.Context) (<-chan runtime.ContainerEvent, <-
 
 // emit announces an event of c to every subscriber. Callers hold r.mu.
 func (r *Runtime) emit(c *container, action string, code int) {
-	if len(r.subs) == 0 {
+	if len(r.subs) == 0 && r.cfg.Notify == nil {
 		return
 	}
 	ev := runtime.ContainerEvent{ID: c.status.ID, Action: action, Meta: c.status.Meta, ExitCode: code, Time: r.cfg.Now()}
+	if r.cfg.Notify != nil {
+		r.cfg.Notify(ev)
+	}
 	for s := range r.subs {
 		s.push(ev)
 	}

@@ -27,8 +27,16 @@ type Config struct {
 	Images      []runtime.Image // present from the start (the infra image is added on EnsureInfraImage)
 	// Logs is every container's canned output until SetLogs; default one line.
 	Logs string
-	// Now is the clock for status times; default time.Now.
+	// Now is the clock for status times; default time.Now. Scripted exits
+	// (AnnotationRunSeconds) always wait in real time.
 	Now func() time.Time
+	// Notify, if not nil, receives every container event (start, die, oom)
+	// as it happens, without a subscription goroutine: hollow nodes share one
+	// dispatcher across thousands of runtimes. It is called with the
+	// runtime's lock held, from whichever goroutine caused the event (a
+	// caller of the runtime, or the timer of a scripted exit): it must return
+	// quickly and must not call the runtime.
+	Notify func(runtime.ContainerEvent)
 }
 
 // DefaultConfig is a modest node: enough for scale tests to pack pods.
@@ -68,6 +76,8 @@ type container struct {
 	logs      string
 	exec      ExecResult
 	done      chan struct{} // closed when the container stops running
+	behavior  behavior      // scripted exit, from the pod's annotations
+	timer     *time.Timer   // ends the running instance per behavior; nil if none
 }
 
 // New returns an empty fake node.

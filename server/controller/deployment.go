@@ -1,0 +1,135 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/raftfsm"
+)
+
+// DeploymentController rolls each Deployment's pod template out through
+// ReplicaSets, as Kubernetes' deployment controller does: one ReplicaSet per
+// template (named after the template's hash), the RollingUpdate and Recreate
+// strategies, proportional scaling mid-rollout, pause, rollback (a template equal
+// to an old ReplicaSet's scales that one up again), revision history, and the
+// Progressing and Available conditions.
+//
+// The ReplicaSet controller does the pods; this one only sets ReplicaSets'
+// replicas and reads their status. Every decision is made from the store, so a new
+// leader resumes a rollout where the old one left it.
+type DeploymentController struct {
+	env Env
+	// Workers is the number of Deployments reconciled at once.
+	Workers int
+
+	dRes, rsRes, podRes *api.Resource
+	now                 func() time.Time
+
+	// Per run (a new leadership term starts a new run).
+	queue     *Queue
+	orphans   *adoptionCandidates // ReplicaSets without a controller
+	selectors *selectorCache      // Deployments' selectors
+}
+
+// NewDeploymentController builds the controller with 5 workers.
+func NewDeploymentController(env Env) *DeploymentController {
+	dRes, _ := api.ResourceForKind("Deployment")
+	rsRes, _ := api.ResourceForKind("ReplicaSet")
+	podRes, _ := api.ResourceForKind("Pod")
+	return &DeploymentController{env: env, Workers: 5, dRes: dRes, rsRes: rsRes, podRes: podRes, now: time.Now}
+}
+
+var _ Controller = (*DeploymentController)(nil)
+
+// Name implements Controller.
+func (c *DeploymentController) Name() string { return "deployment" }
+
+// Run implements Controller: it watches Deployments, ReplicaSets and pod deletions
+// and reconciles until ctx ends.
+func (c *DeploymentController) Run(ctx context.Context) error {
+	c.queue, c.orphans, c.selectors = NewQueue(), newAdoptionCandidates(), newSelectorCache()
+	inf := NewInformer(c.env.Store, c.env.Log).
+		On("Deployment", c.onDeployment).
+		On("ReplicaSet", c.onReplicaSet).
+		On("Pod", c.onPod)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { inf.Run(ctx) })
+	select {
+	case <-inf.Synced():
+	case <-ctx.Done():
+		return nil
+	}
+	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
+		c.env.Log.Debug("deployment: sync failed, retrying", "deployment", key, "err", err)
+	})
+	return nil
+}
+
+func (c *DeploymentController) onDeployment(typ raftfsm.EventType, rec *raftfsm.Record) {
+	if typ == raftfsm.Deleted {
+		c.selectors.forget(rec.Object.GetObjectMeta().UID)
+	}
+	c.queue.Add(KeyOf(rec.Object))
+}
+
+// onReplicaSet queues the ReplicaSet's Deployment, or for an orphan every Deployment
+// of its namespace that could adopt it.
+func (c *DeploymentController) onReplicaSet(typ raftfsm.EventType, rec *raftfsm.Record) {
+	rs, ok := rec.Object.(*api.ReplicaSet)
+	if !ok {
+		return
+	}
+	c.orphans.observe(typ, rs)
+	if ref := ControllerOf(rs); ref != nil {
+		if ref.Kind == "Deployment" {
+			c.queue.Add(rs.Namespace + "/" + ref.Name)
+		}
+		return
+	}
+	if typ == raftfsm.Deleted || rs.DeletionTimestamp != nil || len(rs.Labels) == 0 {
+		return
+	}
+	recs, _ := c.env.Store.List(c.dRes, rs.Namespace)
+	for _, r := range recs {
+		d, ok := r.Object.(*api.Deployment)
+		if ok && d.DeletionTimestamp == nil && c.selectors.get(d.UID, d.Spec.Selector).Matches(rs.Labels) {
+			c.queue.Add(KeyOf(d))
+		}
+	}
+}
+
+// onPod queues a Recreate Deployment when one of its old pods is finally gone: it
+// waits for exactly that before it creates the new pods.
+func (c *DeploymentController) onPod(typ raftfsm.EventType, rec *raftfsm.Record) {
+	if typ != raftfsm.Deleted {
+		return
+	}
+	ref := ControllerOf(rec.Object)
+	if ref == nil || ref.Kind != "ReplicaSet" {
+		return
+	}
+	ns := rec.Object.GetObjectMeta().Namespace
+	rsRec, ok := c.env.Store.Get(c.rsRes, ns, ref.Name)
+	if !ok || rsRec.Object.GetObjectMeta().UID != ref.UID {
+		return
+	}
+	dref := ControllerOf(rsRec.Object)
+	if dref == nil || dref.Kind != "Deployment" {
+		return
+	}
+	if dRec, ok := c.env.Store.Get(c.dRes, ns, dref.Name); ok {
+		if d, ok := dRec.Object.(*api.Deployment); ok && d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+			c.queue.Add(KeyOf(d))
+		}
+	}
+}
+
+// event records an Event about obj when the Env has a recorder.
+func (c *DeploymentController) event(obj api.Object, eventType, reason, message string) {
+	if c.env.Events != nil {
+		c.env.Events.Record(obj, eventType, reason, message)
+	}
+}
