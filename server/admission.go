@@ -94,6 +94,11 @@ func stampNew(res *api.Resource, obj api.Object, now time.Time) {
 	m.DeletionTimestamp, m.DeletionGracePeriodSeconds = nil, nil
 	m.ResourceVersion = ""
 	m.Generation = 1
+	if pod, ok := obj.(*api.Pod); ok {
+		// As Kubernetes' pod strategy does: a new pod's status is the server's, and
+		// it starts Pending until a node reports on it.
+		pod.Status = api.PodStatus{Phase: api.PodPending}
+	}
 }
 
 // randomSuffix is five characters of the alphabet Kubernetes uses for generateName.
