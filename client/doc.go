@@ -12,6 +12,14 @@
 // data dir only keeps IP allocations and the files of secret and configMap
 // volumes.
 //
+// Hollow runs thousands of simulated nodes (Config.Count > 1, the fake
+// runtime) in one process for scale tests. It shares what an agent does per
+// node: one list+watch of every bound pod dispatched by spec.nodeName, one
+// coalescing work queue and worker pool for pods (no goroutine per pod), one
+// heartbeat loop spread over StatusInterval under a rate cap, one logs/exec
+// endpoint; no gossip, no events, no probes, nothing on disk. The real agent
+// does not use it.
+//
 // It is not the runtime binding (client/runtime), the probe logic
 // (client/probe) nor the HTTP protocol of logs/exec (client/endpoint).
 package client

@@ -104,6 +104,12 @@ func TestHollowScale(t *testing.T) {
 	})
 	runTime := time.Since(start)
 	rssPods, peak := procStatus(t, pid, "VmRSS"), procStatus(t, pid, "VmHWM")
+	busyCPU := procCPU(t, pid)
+	// Steady state: only heartbeats. A fixed window is the measurement itself.
+	const idle = 30 * time.Second
+	time.Sleep(idle)
+	idleCPU := (procCPU(t, pid) - busyCPU) / idle.Seconds()
+	hbAge := oldestHeartbeat(t, ctx, ts.Client)
 
 	for _, f := range []struct {
 		name  string
@@ -118,6 +124,9 @@ func TestHollowScale(t *testing.T) {
 		{"hollow_pods_running_seconds", runTime.Seconds(), "s"},
 		{"hollow_rss_pods_bytes", float64(rssPods), "bytes"},
 		{"hollow_rss_peak_bytes", float64(peak), "bytes"},
+		{"hollow_cpu_until_running_seconds", busyCPU, "s"},
+		{"hollow_idle_cpu_cores", idleCPU, "cores"},
+		{"hollow_oldest_heartbeat_seconds", hbAge.Seconds(), "s"},
 	} {
 		fmt.Printf("%s %.3f %s\n", f.name, f.value, f.unit)
 	}
@@ -148,6 +157,43 @@ func createBoundPods(t *testing.T, ctx context.Context, c *api.Client, nodes, po
 	if err, _ := failed.Load().(error); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// procCPU is the user+system CPU time of process pid, in seconds.
+func procCPU(t *testing.T, pid int) float64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command (which may hold spaces) start after the last ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	utime, err1 := strconv.ParseFloat(f[11], 64)
+	stime, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("/proc/%d/stat: %q", pid, b)
+	}
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
+// oldestHeartbeat is the age of the stalest Ready heartbeat of the hollow nodes.
+func oldestHeartbeat(t *testing.T, ctx context.Context, c *api.Client) time.Duration {
+	t.Helper()
+	l, err := c.List(ctx, nodeRes, "", api.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := l.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oldest time.Duration
+	for _, o := range objs {
+		if r := readyCondition(o.(*api.Node)); r != nil && r.LastHeartbeatTime != nil {
+			oldest = max(oldest, time.Since(r.LastHeartbeatTime.Time))
+		}
+	}
+	return oldest
 }
 
 // procStatus reads a size field (kB) of /proc/PID/status, in bytes.

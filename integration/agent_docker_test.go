@@ -45,7 +45,9 @@ spec:
 // meanwhile is restarted per its policy.
 func TestAgentRestartAdopts(t *testing.T) {
 	buildDemoImage(t)
-	c := newCluster(t, 1)
+	// The agent stays down longer than the default 5 s eviction timeout: its bare
+	// pods must survive that (adoption is under test, not node lifecycle).
+	c := newCluster(t, 1, "--pod-eviction-timeout", "1m")
 	a := c.startAgent(t, "node-r", "docker")
 	ns := testNamespace(t, c)
 	vol := "  volumes: [{name: scratch, emptyDir: {}}]\n"

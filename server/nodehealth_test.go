@@ -285,3 +285,26 @@ func registerNode(t *testing.T, ts *testServer, node, addr string) {
 		t.Fatal(err)
 	}
 }
+
+func TestConfigNodeLifecycleTimings(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		ok     bool
+	}{
+		{name: "defaults", mutate: func(*Config) {}, ok: true},
+		{name: "zero means the defaults", mutate: func(c *Config) { c.PodEvictionTimeout, c.NodeMonitorGracePeriod = 0, 0 }, ok: true},
+		{name: "negative eviction timeout", mutate: func(c *Config) { c.PodEvictionTimeout = -time.Second }},
+		{name: "negative grace", mutate: func(c *Config) { c.NodeMonitorGracePeriod = -time.Second }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Name, cfg.BootstrapExpect = "s1", 1
+			tt.mutate(&cfg)
+			if err := cfg.Validate(); (err == nil) != tt.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}

@@ -94,11 +94,7 @@ func (c *NodeLifecycle) Name() string { return "node-lifecycle" }
 
 // Run implements Controller.
 func (c *NodeLifecycle) Run(ctx context.Context) error {
-	q := NewQueue()
-	c.mu.Lock()
-	c.queue, c.start = q, c.cfg.Now()
-	c.seen, c.added = map[string]*nodeSeen{}, map[[2]string]time.Time{}
-	c.mu.Unlock()
+	q := c.reset()
 
 	var wg sync.WaitGroup
 	if c.cfg.Health != nil {
@@ -124,6 +120,15 @@ func (c *NodeLifecycle) Run(ctx context.Context) error {
 	})
 	wg.Wait()
 	return nil
+}
+
+// reset starts a run afresh: nothing a previous leadership saw is trusted.
+func (c *NodeLifecycle) reset() *Queue {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queue, c.start = NewQueue(), c.cfg.Now()
+	c.seen, c.added = map[string]*nodeSeen{}, map[[2]string]time.Time{}
+	return c.queue
 }
 
 // onNode notes a node's heartbeat and queues the node only when something a

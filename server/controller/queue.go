@@ -19,7 +19,7 @@ type Queue struct {
 	processing map[string]bool
 	dirty      map[string]bool // added while processing: requeue on Done
 	failures   map[string]int
-	timers     map[string]*time.Timer
+	timers     map[string]*delayed
 	closed     bool
 
 	baseDelay, maxDelay time.Duration
@@ -29,7 +29,7 @@ type Queue struct {
 func NewQueue() *Queue {
 	return &Queue{
 		cond: make(chan struct{}), ready: map[string]bool{}, processing: map[string]bool{},
-		dirty: map[string]bool{}, failures: map[string]int{}, timers: map[string]*time.Timer{},
+		dirty: map[string]bool{}, failures: map[string]int{}, timers: map[string]*delayed{},
 		baseDelay: 5 * time.Millisecond, maxDelay: 30 * time.Second,
 	}
 }
@@ -58,8 +58,14 @@ func (q *Queue) addLocked(key string) {
 	q.cond = make(chan struct{})
 }
 
-// AddAfter makes key ready after d (at once when d <= 0). A later AddAfter of the
-// same key with an earlier deadline wins; a later deadline does not delay it.
+// delayed is a pending AddAfter: its timer and when it fires.
+type delayed struct {
+	timer *time.Timer
+	at    time.Time
+}
+
+// AddAfter makes key ready after d (at once when d <= 0). Of several pending
+// AddAfters of one key the earliest wins: a later deadline never delays a key.
 func (q *Queue) AddAfter(key string, d time.Duration) {
 	if d <= 0 {
 		q.Add(key)
@@ -70,19 +76,23 @@ func (q *Queue) AddAfter(key string, d time.Duration) {
 	if q.closed {
 		return
 	}
-	if t, ok := q.timers[key]; ok {
-		// Keep the earlier of the two: stopping an already fired timer is harmless
-		// (its Add has run or will run, which is what the earlier deadline wanted).
-		if !t.Stop() {
-			return
+	at := time.Now().Add(d)
+	if p, ok := q.timers[key]; ok {
+		if !p.at.After(at) {
+			return // an earlier (or equal) deadline is already pending
 		}
+		p.timer.Stop()
 	}
-	q.timers[key] = time.AfterFunc(d, func() {
+	p := &delayed{at: at}
+	p.timer = time.AfterFunc(d, func() {
 		q.mu.Lock()
-		delete(q.timers, key)
+		if q.timers[key] == p {
+			delete(q.timers, key)
+		}
 		q.addLocked(key)
 		q.mu.Unlock()
 	})
+	q.timers[key] = p
 }
 
 // Retry re-adds key after its next back-off delay (5 ms doubling to 30 s).
@@ -159,8 +169,8 @@ func (q *Queue) ShutDown() {
 		return
 	}
 	q.closed = true
-	for _, t := range q.timers {
-		t.Stop()
+	for _, p := range q.timers {
+		p.timer.Stop()
 	}
 	close(q.cond)
 	q.cond = make(chan struct{})

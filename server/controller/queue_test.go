@@ -170,3 +170,17 @@ func TestKeysAndOwners(t *testing.T) {
 		t.Fatalf("EnqueueOwner queued %d keys, want 1", q.Len())
 	}
 }
+
+func TestQueueAddAfterEarliestWins(t *testing.T) {
+	q := NewQueue()
+	q.AddAfter("k", time.Hour)
+	q.AddAfter("k", 20*time.Millisecond) // earlier: replaces the hour
+	q.AddAfter("k", time.Hour)           // later: ignored
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if k, ok := q.Get(ctx); !ok || k != "k" {
+		t.Fatalf("the earliest deadline did not win: %q %v", k, ok)
+	}
+	q.Done("k")
+	q.ShutDown()
+}
