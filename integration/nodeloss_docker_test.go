@@ -13,6 +13,21 @@ import (
 // elsewhere within 10 s. Started again, it removes its old containers and nothing is
 // doubled.
 func TestNodeLossReplacesPods(t *testing.T) {
+	took := nodeLoss(t)
+	if took > 10*time.Second {
+		t.Errorf("replacements took %v, want within 10 s", took)
+	}
+}
+
+// TestBenchNodeLoss reports the seconds from kill -9 of a client to its pods'
+// replacements Running elsewhere (the same scenario as TestNodeLossReplacesPods).
+func TestBenchNodeLoss(t *testing.T) {
+	benchOnly(t)
+	report("node_loss_replacements_running", nodeLoss(t).Seconds(), "s")
+}
+
+// nodeLoss runs the scenario and returns how long the replacements took.
+func nodeLoss(t *testing.T) time.Duration {
 	needDocker(t)
 	buildDemoImage(t)
 	c := newCluster(t, 3)
@@ -53,9 +68,6 @@ func TestNodeLossReplacesPods(t *testing.T) {
 		return nil
 	})
 	t.Logf("node loss → %d replacements Running in %v", len(lostUIDs), took.Round(time.Millisecond))
-	if took > 10*time.Second {
-		t.Errorf("replacements took %v, want within 10 s", took)
-	}
 	node := setNode(t, c.anyClient(t), "l3", func(*api.Node) {})
 	if !hasTaint(node, "node.berth.io/unreachable") {
 		t.Errorf("lost node l3 lacks the unreachable taint: %+v", node.Spec.Taints)
@@ -81,6 +93,7 @@ func TestNodeLossReplacesPods(t *testing.T) {
 	if pods := listPods(t, c, ns, "app=loss"); len(pods) != n {
 		t.Fatalf("%d pods after l3 came back, want %d: %s", len(pods), n, describePods(pods))
 	}
+	return took
 }
 
 func hasTaint(n *api.Node, key string) bool {
