@@ -34,6 +34,9 @@ func (a *Agent) prepareVolumes(ctx context.Context, pod *api.Pod) error {
 		case v.EmptyDir != nil:
 			labels := runtime.Meta{PodUID: pod.UID, Namespace: pod.Namespace, PodName: pod.Name}.Labels(nil)
 			err = a.rt.EnsureVolume(ctx, volumeName(pod.UID, v.Name), labels)
+		case v.PersistentVolumeClaim != nil:
+			claim := v.PersistentVolumeClaim.ClaimName
+			err = a.rt.EnsureVolume(ctx, claimVolumeName(pod.Namespace, claim), claimVolumeLabels(pod.Namespace, claim))
 		case v.Secret != nil:
 			s := v.Secret
 			err = a.writeKeys(ctx, cache, pod, v.Name, secretRes, s.SecretName, s.Items, s.DefaultMode, s.Optional)
@@ -133,6 +136,9 @@ func (a *Agent) mounts(pod *api.Pod, c *api.Container) ([]runtime.Mount, error) 
 		switch {
 		case v.EmptyDir != nil:
 			m.Source, m.Type = volumeName(pod.UID, v.Name), runtime.MountVolume
+		case v.PersistentVolumeClaim != nil:
+			m.Source, m.Type = claimVolumeName(pod.Namespace, v.PersistentVolumeClaim.ClaimName), runtime.MountVolume
+			m.ReadOnly = m.ReadOnly || v.PersistentVolumeClaim.ReadOnly
 		case v.HostPath != nil:
 			m.Source = v.HostPath.Path
 		case v.Secret != nil, v.ConfigMap != nil:

@@ -105,6 +105,9 @@ func (s *Server) newControllers(env controller.Env) []controller.Controller {
 	cs = append(cs, controller.NewNamespaceController(env))
 	cs = append(cs, controller.NewReplicaSetController(env))
 	cs = append(cs, controller.NewDeploymentController(env))
+	cs = append(cs, controller.NewStatefulSetController(env))
+	cs = append(cs, controller.NewDaemonSetController(env))
+	cs = append(cs, controller.NewJobController(env))
 	return cs
 }
 
