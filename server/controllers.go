@@ -93,8 +93,10 @@ func result(rec *raftfsm.Record, err error) (api.Object, error) {
 
 // controllerEnv is what every controller is built with.
 func (s *Server) controllerEnv() controller.Env {
-	env := controller.Env{Store: s.fsm, Writer: controllerWriter{s}, Log: s.log.With("component", "controller")}
-	return env
+	return controller.Env{
+		Store: s.fsm, Writer: controllerWriter{s}, Log: s.log.With("component", "controller"),
+		Events: s.events.For("berth-controller-manager"),
+	}
 }
 
 // newControllers builds the leader's controllers; one line per controller.

@@ -88,6 +88,9 @@ func (s *Server) deleteWithPolicy(ctx context.Context, t target, cmd raftfsm.Com
 	if err := checkDeletePreconditions(t, cmd, cur); err != nil {
 		return nil, err
 	}
+	if t.res.Kind != "Pod" && controller.OrphanPending(cur.Object) {
+		policy = controller.PropagationOrphan // finish what began
+	}
 	if t.res.Kind != "Pod" && controller.ForegroundPending(cur.Object) {
 		if grace != nil && *grace == 0 {
 			return s.deleteObject(ctx, t, cmd, grace)
@@ -97,15 +100,29 @@ func (s *Server) deleteWithPolicy(ctx context.Context, t target, cmd raftfsm.Com
 	uid := cur.Object.GetObjectMeta().UID
 	switch policy {
 	case controller.PropagationOrphan:
+		if t.res.Kind != "Pod" && s.hasDependents(uid) {
+			// Mark the owner first, as Kubernetes' orphan finalizer does: its
+			// controller then stops adopting what is being released (a Deployment
+			// would take its ReplicaSet straight back), and the collector finishes
+			// the release if this server dies half-way.
+			if _, err := s.markDeleting(ctx, t, cmd, controller.FinalizerOrphan); err != nil {
+				return nil, err
+			}
+			cmd.ResourceVersion = 0 // checked above; the mark changed it
+		}
 		if err := s.orphanDependents(ctx, uid); err != nil {
 			return nil, err
 		}
 	case controller.PropagationForeground:
 		if s.hasDependents(uid) {
-			return s.markForeground(ctx, t, cmd)
+			return s.markDeleting(ctx, t, cmd, controller.FinalizerForeground)
 		}
 	}
-	return s.deleteObject(ctx, t, cmd, grace)
+	rec, err := s.deleteObject(ctx, t, cmd, grace)
+	if policy == controller.PropagationOrphan && api.ReasonOf(err) == api.ReasonNotFound {
+		return cur, nil // the collector finished this orphaning first
+	}
+	return rec, err
 }
 
 // checkDeletePreconditions checks a delete's uid and resourceVersion against cur
@@ -215,10 +232,11 @@ func (s *Server) releaseDependent(ctx context.Context, d dependent, ownerUID str
 	}
 }
 
-// markForeground marks an owner for foreground deletion: deletionTimestamp, a zero
-// deletionGracePeriodSeconds and the foregroundDeletion finalizer, as one update. The
-// status is kept; watchers see MODIFIED.
-func (s *Server) markForeground(ctx context.Context, t target, cmd raftfsm.Command) (*raftfsm.Record, error) {
+// markDeleting marks an owner whose deletion waits on its dependents:
+// deletionTimestamp, a zero deletionGracePeriodSeconds and the finalizer
+// (foregroundDeletion or orphan), as one update. The status is kept; watchers see
+// MODIFIED.
+func (s *Server) markDeleting(ctx context.Context, t target, cmd raftfsm.Command, finalizer string) (*raftfsm.Record, error) {
 	for attempt := 0; ; attempt++ {
 		cur, ok, err := s.getVerified(ctx, t.res, t.namespace, t.name, false)
 		if err != nil || !ok {
@@ -227,15 +245,15 @@ func (s *Server) markForeground(ctx context.Context, t target, cmd raftfsm.Comma
 		if err := checkDeletePreconditions(t, cmd, cur); err != nil {
 			return nil, err
 		}
-		if controller.ForegroundPending(cur.Object) {
+		if m := cur.Object.GetObjectMeta(); m.DeletionTimestamp != nil && slices.Contains(m.Finalizers, finalizer) {
 			return cur, nil
 		}
 		next := api.DeepCopy(cur.Object)
 		m := next.GetObjectMeta()
 		zero := int64(0)
 		m.DeletionTimestamp, m.DeletionGracePeriodSeconds = api.NewTime(time.Now()), &zero
-		if !slices.Contains(m.Finalizers, controller.FinalizerForeground) {
-			m.Finalizers = append(m.Finalizers, controller.FinalizerForeground)
+		if !slices.Contains(m.Finalizers, finalizer) {
+			m.Finalizers = append(m.Finalizers, finalizer)
 		}
 		m.ResourceVersion = strconv.FormatUint(cur.RV, 10)
 		body, err := encodeChecked(next)

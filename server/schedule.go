@@ -21,9 +21,9 @@ const (
 	// store once, so under a burst larger cycles amortise that; the bindings inside
 	// still go out every BindBatchSize pods.
 	schedCycleMax = 1000
-	// bindRetryDelay paces the retry of a binding that failed for a reason other than
-	// the pod changing (Raft busy, no quorum yet).
-	bindRetryDelay = time.Second
+	// retryDelay paces the retry of a binding that failed for a reason other than the
+	// pod changing (Raft busy, no quorum yet), or of an unexpected scheduling error.
+	retryDelay = time.Second
 )
 
 // runScheduler runs the scheduler while this server leads: it stops when ctx (the
@@ -154,7 +154,8 @@ func (l *schedLoop) report(ctx context.Context, rs []scheduler.Result) {
 		case errors.Is(r.Err, scheduler.ErrPodGone), ctx.Err() != nil:
 		default:
 			l.metrics.attempts.WithLabelValues(attemptError).Inc()
-			l.s.log.Warn("scheduling a pod", "namespace", p.Namespace, "pod", p.Name, "err", r.Err)
+			l.s.log.Warn("scheduling a pod; retrying", "namespace", p.Namespace, "pod", p.Name, "err", r.Err)
+			l.retryLater(ctx, p)
 		}
 	}
 }
@@ -192,7 +193,12 @@ func (l *schedLoop) retryBind(ctx context.Context, p *api.Pod, err error) {
 		return
 	}
 	l.s.log.Debug("binding failed; retrying", "namespace", p.Namespace, "pod", p.Name, "err", err)
-	time.AfterFunc(bindRetryDelay, func() {
+	l.retryLater(ctx, p)
+}
+
+// retryLater queues p again after a pause, if it still waits for a node then.
+func (l *schedLoop) retryLater(ctx context.Context, p *api.Pod) {
+	time.AfterFunc(retryDelay, func() {
 		if ctx.Err() != nil {
 			return
 		}

@@ -144,9 +144,11 @@ func TestNewRSNewReplicas(t *testing.T) {
 		name       string
 		d          *api.Deployment
 		old, cur   int32
+		oldPods    int32 // old set's status.replicas when it differs from its spec
 		want       int32
 		isRecreate bool
 	}{
+		{name: "old set still runs its surplus", d: pureDeployment(3, "1", "0"), old: 2, oldPods: 3, cur: 1, want: 1},
 		{name: "surge room: grow by surge", d: pureDeployment(10, "3", "2"), old: 10, cur: 0, want: 3},
 		{name: "no room", d: pureDeployment(10, "3", "2"), old: 10, cur: 3, want: 3},
 		{name: "room after old shrank", d: pureDeployment(10, "3", "2"), old: 8, cur: 3, want: 5},
@@ -160,6 +162,9 @@ func TestNewRSNewReplicas(t *testing.T) {
 				tt.d.Spec.Strategy = api.DeploymentStrategy{Type: api.RecreateDeploymentStrategyType}
 			}
 			old, cur := pureRS("old", tt.old, tt.old, 10, 0, 0), pureRS("new", tt.cur, 0, 1, 0, 0)
+			if tt.oldPods > 0 {
+				old.Status.Replicas = tt.oldPods
+			}
 			if got := newRSNewReplicas(tt.d, []*api.ReplicaSet{old, cur}, cur); got != tt.want {
 				t.Fatalf("newRSNewReplicas = %d, want %d", got, tt.want)
 			}

@@ -32,10 +32,10 @@ const (
 // (everything else, such as kubernetes.io/change-cause, is copied).
 var notCopiedAnnotations = map[string]bool{
 	"kubectl.kubernetes.io/last-applied-configuration": true,
-	revisionAnnotation:        true,
-	revisionHistoryAnnotation: true,
-	desiredReplicasAnnotation: true,
-	maxReplicasAnnotation:     true,
+	revisionAnnotation:                  true,
+	revisionHistoryAnnotation:           true,
+	desiredReplicasAnnotation:           true,
+	maxReplicasAnnotation:               true,
 	"deprecated.deployment.rollback.to": true,
 }
 

@@ -71,6 +71,11 @@ func maxUnavailable(d *api.Deployment) int32 {
 // newRSNewReplicas is the size the new ReplicaSet may grow to now: under
 // RollingUpdate, up to spec.replicas while all sets together stay within
 // replicas+maxSurge; under Recreate, spec.replicas at once.
+//
+// A set counts with the larger of its spec and its status replicas: one just
+// scaled down still runs its surplus pods until its own controller removes them,
+// and growing the new set meanwhile would run more than replicas+maxSurge pods
+// (Kubernetes counts spec alone and allows that overshoot).
 func newRSNewReplicas(d *api.Deployment, allRSs []*api.ReplicaSet, newRS *api.ReplicaSet) int32 {
 	want := replicasOf(d.Spec.Replicas)
 	cur := replicasOf(newRS.Spec.Replicas)
@@ -78,7 +83,10 @@ func newRSNewReplicas(d *api.Deployment, allRSs []*api.ReplicaSet, newRS *api.Re
 		return want
 	}
 	maxTotal := want + maxSurge(d)
-	current := specReplicas(allRSs)
+	var current int32
+	for _, rs := range allRSs {
+		current += max(replicasOf(rs.Spec.Replicas), rs.Status.Replicas)
+	}
 	if current >= maxTotal {
 		return cur
 	}

@@ -222,13 +222,15 @@ func TestDeploymentProgressDeadlineExceeded(t *testing.T) {
 	never := func(*api.Pod) bool { return false }
 	waitRollout(t, h, "web", "ProgressDeadlineExceeded", never, func(d *api.Deployment) bool {
 		c := deploymentCondition(d.Status, api.DeploymentProgressing)
-		return c != nil && c.Status == api.ConditionFalse && c.Reason == reasonTimedOut
+		// Timestamps have second precision: the deadline may pass before the pods
+		// exist, and the counts keep being reported after it.
+		return c != nil && c.Status == api.ConditionFalse && c.Reason == reasonTimedOut && d.Status.Replicas == 2
 	})
 	d := getDeploy(h, "web")
 	if c := deploymentCondition(d.Status, api.DeploymentAvailable); c == nil || c.Status != api.ConditionFalse || c.Reason != reasonMinimumUnavailable {
 		t.Fatalf("Available = %+v, want False/MinimumReplicasUnavailable", c)
 	}
-	if d.Status.Replicas != 2 || d.Status.UnavailableReplicas != 2 {
+	if d.Status.UnavailableReplicas != 2 || d.Status.AvailableReplicas != 0 {
 		t.Fatalf("status = %+v", d.Status)
 	}
 }

@@ -16,6 +16,17 @@ import (
 // garbage collector deletes the dependents and then removes the owner.
 const FinalizerForeground = "foregroundDeletion"
 
+// FinalizerOrphan marks an owner whose Orphan deletion is under way: while it is
+// set (with a deletionTimestamp) controllers do not adopt its former dependents, and
+// if the server that began the deletion dies, the collector finishes it.
+const FinalizerOrphan = "orphan"
+
+// OrphanPending reports whether obj is an owner whose Orphan deletion began.
+func OrphanPending(obj api.Object) bool {
+	m := obj.GetObjectMeta()
+	return m.DeletionTimestamp != nil && slices.Contains(m.Finalizers, FinalizerOrphan)
+}
+
 // ForegroundPending reports whether obj is an owner waiting for its dependents to go.
 func ForegroundPending(obj api.Object) bool {
 	m := obj.GetObjectMeta()
@@ -94,7 +105,7 @@ func splitGCKey(key string) (kind, uid string) {
 func (gc *GarbageCollector) onChange(res *api.Resource) Handler {
 	return func(typ raftfsm.EventType, rec *raftfsm.Record) {
 		m := rec.Object.GetObjectMeta()
-		pending := res.Kind != "Pod" && ForegroundPending(rec.Object)
+		pending := res.Kind != "Pod" && (ForegroundPending(rec.Object) || OrphanPending(rec.Object))
 		switch {
 		case typ == raftfsm.Deleted:
 			gc.queueDependents(m.UID)

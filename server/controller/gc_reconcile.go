@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/raftfsm"
@@ -21,6 +22,10 @@ type owners struct {
 	waiting []api.OwnerReference
 }
 
+// orphanTakeover is how long an Orphan deletion may stay unfinished before the
+// collector finishes it: far longer than the deleting request itself takes.
+const orphanTakeover = 30 * time.Second
+
 // reconcile judges the object the key names (kind/uid).
 func (gc *GarbageCollector) reconcile(ctx context.Context, key string) error {
 	kind, uid := splitGCKey(key)
@@ -34,6 +39,21 @@ func (gc *GarbageCollector) reconcile(ctx context.Context, key string) error {
 	}
 	if res.Kind != "Pod" && ForegroundPending(rec.Object) {
 		return gc.finishForeground(ctx, res, rec)
+	}
+	if res.Kind != "Pod" && OrphanPending(rec.Object) {
+		// An Orphan delete that its server did not finish (it died half-way):
+		// after a while the server's delete path releases the dependents and
+		// removes the owner. Before that, the deleting request is still at work.
+		m := rec.Object.GetObjectMeta()
+		if wait := orphanTakeover - time.Since(m.DeletionTimestamp.Time); wait > 0 {
+			gc.queue.AddAfter(key, wait)
+			return nil
+		}
+		err := gc.env.Writer.Delete(ctx, res, m.Namespace, m.Name, DeleteOptions{UID: m.UID, PropagationPolicy: PropagationOrphan})
+		if api.ReasonOf(err) == api.ReasonNotFound {
+			return nil
+		}
+		return err
 	}
 	m := rec.Object.GetObjectMeta()
 	if len(m.OwnerReferences) == 0 || m.DeletionTimestamp != nil {

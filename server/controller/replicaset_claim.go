@@ -28,7 +28,7 @@ type adoptionCandidates struct {
 }
 
 type nsCandidates struct {
-	labels map[string]map[string]string    // name -> labels
+	labels map[string]map[string]string   // name -> labels
 	byPair map[string]map[string]struct{} // "key=value" -> names
 }
 

@@ -230,7 +230,9 @@ func TestReplicaSetAdoptsAndReleases(t *testing.T) {
 func TestReplicaSetMinReadySeconds(t *testing.T) {
 	h := newHarness(t)
 	spec := testReplicaSet("web", 1)
-	spec.Spec.MinReadySeconds = 1
+	// Times have second precision: "ready since now" may read up to 1 s old, so 3 s
+	// leaves at least 2 s to see the pod ready but not yet available.
+	spec.Spec.MinReadySeconds = 3
 	rs := h.mustCreate(spec).(*api.ReplicaSet)
 	startReplicaSets(h)
 	waitFor(t, "1 pod", func() bool { return len(controlledPods(h, rs.UID)) == 1 })
