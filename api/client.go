@@ -33,6 +33,7 @@ type Client struct {
 	retryMax time.Duration // 0: one attempt only
 	timeout  time.Duration // 0: only the caller's context bounds a unary call
 	warn     func(string)  // nil: warnings are dropped
+	token    string        // "": no Authorization header (WithToken)
 }
 
 // ClientOption changes how NewClient builds a Client.
@@ -92,6 +93,9 @@ func NewClient(baseURL string, opts ...ClientOption) (*Client, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.token != "" {
+		c.hc = withBearer(c.hc, c.token)
 	}
 	return c, nil
 }

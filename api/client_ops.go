@@ -39,6 +39,11 @@ type ServerStatus struct {
 	CommitIndex  uint64 `json:"commitIndex"`
 	Objects      int    `json:"objects"`
 	Version      string `json:"version"`
+	// ClusterCIDR, ServiceCIDR and ServiceNodePortRange are the cluster's networks:
+	// where pod IPs, Services' cluster IPs and node ports come from.
+	ClusterCIDR          string `json:"clusterCIDR,omitempty"`
+	ServiceCIDR          string `json:"serviceCIDR,omitempty"`
+	ServiceNodePortRange string `json:"serviceNodePortRange,omitempty"`
 }
 
 // Members lists the agents gossip knows, servers and clients.

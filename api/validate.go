@@ -197,14 +197,24 @@ func validateKind(l *errs, obj Object) {
 		validateService(l, o)
 	case *Endpoints:
 		validateEndpoints(l, o)
+	case *Ingress:
+		validateIngress(l, o)
+	case *IngressClass:
+		validateIngressClass(l, o)
 	case *ConfigMap:
 		validateConfigMap(l, o)
 	case *Secret:
 		validateSecret(l, o)
+	case *ResourceQuota:
+		validateResourceQuota(l, o)
+	case *LimitRange:
+		validateLimitRange(l, o)
 	case *Node:
 		validateNode(l, o)
 	case *Event:
 		validateEvent(l, o)
+	case *Role, *ClusterRole, *RoleBinding, *ClusterRoleBinding, *Token:
+		validateAuthKind(l, o)
 	case *Namespace:
 		for i, f := range o.Spec.Finalizers {
 			l.name(fmt.Sprintf("spec.finalizers[%d]", i), f, isQualifiedName)
@@ -219,6 +229,11 @@ const maxAnnotationsSize = 256 * 1024
 var nameRule = map[string]func(string) []string{
 	"Namespace": isDNS1123Label,
 	"Service":   isDNS1035Label,
+	// RBAC names may hold ':' ("system:node"); a Token's name is the id part of its
+	// bearer string "berth-<name>.<secret>", so it holds no dot.
+	"Role": isPathSegmentName, "ClusterRole": isPathSegmentName,
+	"RoleBinding": isPathSegmentName, "ClusterRoleBinding": isPathSegmentName,
+	"Token": isDNS1123Label,
 }
 
 func validateObjectMeta(l *errs, m *ObjectMeta, res *Resource) {

@@ -5,7 +5,8 @@ import (
 	"net/netip"
 )
 
-// The NodePort range Berth allocates from, as Kubernetes' default.
+// The NodePort range Berth allocates from by default, as Kubernetes'. The server
+// checks a Service's node ports against its configured range (a flag), not here.
 const (
 	NodePortMin = 30000
 	NodePortMax = 32767
@@ -115,8 +116,8 @@ func validateServicePorts(l *errs, s *ServiceSpec) {
 		if p.NodePort != 0 {
 			if s.Type == "" || s.Type == ServiceTypeClusterIP {
 				l.forbidden(f+".nodePort", "may not be used when `type` is 'ClusterIP'")
-			} else if p.NodePort < NodePortMin || p.NodePort > NodePortMax {
-				l.invalid(f+".nodePort", p.NodePort, fmt.Sprintf("provided port is not in the valid range. The range of valid ports is %d-%d", NodePortMin, NodePortMax))
+			} else {
+				l.portNumber(f+".nodePort", p.NodePort)
 			}
 		}
 	}

@@ -66,6 +66,8 @@ func validateKindUpdate(l *errs, old, cur Object) {
 		validateJobUpdate(l, o, cur.(*Job))
 	case *PriorityClass:
 		validatePriorityClassUpdate(l, o, cur.(*PriorityClass))
+	case *ResourceQuota:
+		validateResourceQuotaUpdate(l, o, cur.(*ResourceQuota))
 	case *ConfigMap:
 		c := cur.(*ConfigMap)
 		validateImmutableData(l, o.Immutable, c.Immutable,
@@ -78,6 +80,8 @@ func validateKindUpdate(l *errs, old, cur Object) {
 		}
 	case *Service:
 		validateServiceUpdate(l, &o.Spec, &cur.(*Service).Spec)
+	case *RoleBinding, *ClusterRoleBinding:
+		validateRoleRefUpdate(l, old, cur)
 	case *Node:
 		c := cur.(*Node)
 		if o.Spec.PodCIDR != "" && o.Spec.PodCIDR != c.Spec.PodCIDR {

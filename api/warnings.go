@@ -116,6 +116,16 @@ func Warnings(obj Object) []string {
 		w = podSpecWarnings(w, "spec.template.spec", &o.Spec.Template.Spec)
 	case *Job:
 		w = jobWarnings(w, o)
+	case *Ingress:
+		w = ingressWarnings(w, o)
+	case *ResourceQuota:
+		w = quotaWarnings(w, o)
+	case *LimitRange:
+		w = limitRangeWarnings(w, o)
+	case *ClusterRole:
+		if o.AggregationRule != nil {
+			w = append(w, ignored("aggregationRule"))
+		}
 	case *Service:
 		for _, row := range serviceIgnored {
 			if row.set(&o.Spec) {

@@ -3,9 +3,6 @@ package cli
 import (
 	"encoding/base64"
 	"fmt"
-	"strings"
-
-	"github.com/berth-dev/berth/api"
 )
 
 func describeNamespace(d *describer, u fields) {
@@ -57,76 +54,6 @@ func decodedLen(s string) int {
 		return len(b)
 	}
 	return len(s)
-}
-
-func describeService(d *describer, u fields) {
-	d.pairs(0, "Selector", u.strMap("spec", "selector"))
-	typ := u.str("spec", "type")
-	if typ == "" {
-		typ = "ClusterIP"
-	}
-	d.line(0, "Type", typ)
-	d.line(0, "IP", orNone(u.str("spec", "clusterIP")))
-	if ips := u.strs("spec", "externalIPs"); len(ips) > 0 {
-		d.line(0, "External IPs", serviceExternalIPs(u))
-	}
-	for _, p := range u.list("spec", "ports") {
-		proto := p.str("protocol")
-		if proto == "" {
-			proto = "TCP"
-		}
-		d.line(0, "Port", fmt.Sprintf("%s  %d/%s", orNone(p.str("name")), p.num("port"), proto))
-		target := p.str("targetPort")
-		if target == "" {
-			target = fmt.Sprint(p.num("port"))
-		}
-		d.line(0, "TargetPort", target+"/"+proto)
-		if np := p.num("nodePort"); np != 0 {
-			d.line(0, "NodePort", fmt.Sprintf("%s  %d/%s", orNone(p.str("name")), np, proto))
-		}
-	}
-	d.line(0, "Endpoints", d.serviceEndpoints(u))
-	aff := u.str("spec", "sessionAffinity")
-	if aff == "" {
-		aff = "None"
-	}
-	d.line(0, "Session Affinity", aff)
-}
-
-// serviceEndpoints reads the service's Endpoints object, <none> if it has none yet.
-func (d *describer) serviceEndpoints(u fields) string {
-	res, ok := api.ResourceForKind("Endpoints")
-	if !ok {
-		return "<none>"
-	}
-	obj, err := d.c.Get(d.ctx, res, u.namespace(), u.name(), api.GetOptions{Consistent: !d.o.stale})
-	if err != nil {
-		return "<none>"
-	}
-	it, err := newItem(res, obj)
-	if err != nil {
-		return "<none>"
-	}
-	return endpointsList(it.u, 10)
-}
-
-func describeEndpoints(d *describer, u fields) {
-	d.header(0, "Subsets")
-	for _, s := range u.list("subsets") {
-		var ready, notReady []string
-		for _, a := range s.list("addresses") {
-			ready = append(ready, a.str("ip"))
-		}
-		for _, a := range s.list("notReadyAddresses") {
-			notReady = append(notReady, a.str("ip"))
-		}
-		d.line(1, "Addresses", orNone(strings.Join(ready, ",")))
-		d.line(1, "NotReadyAddresses", orNone(strings.Join(notReady, ",")))
-		d.header(1, "Ports")
-		for _, p := range s.list("ports") {
-			fmt.Fprintf(d.tw, "    %s\t%d\t%s\n", orNone(p.str("name")), p.num("port"), p.str("protocol"))
-		}
-	}
 }
 
 func describeNode(d *describer, u fields) {

@@ -35,6 +35,7 @@ const DefaultAddr = "http://127.0.0.1:6440"
 // globals are the persistent flags every command shares.
 type globals struct {
 	addr           string
+	token          string // --token or BERTH_TOKEN; "" leaves it to the context
 	namespace      string
 	output         string
 	retryTimeout   time.Duration
@@ -64,7 +65,8 @@ func NewRoot() *cobra.Command {
 		addr = DefaultAddr
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.addr, "addr", addr, "address of a Berth server's HTTP API (env BERTH_ADDR)")
+	pf.StringVar(&g.addr, "addr", addr, "address of a Berth server's HTTP API (env BERTH_ADDR; default: the current context's, see berth login)")
+	pf.StringVar(&g.token, "token", os.Getenv("BERTH_TOKEN"), "bearer token for the API (env BERTH_TOKEN; default: the current context's)")
 	pf.StringVarP(&g.namespace, "namespace", "n", "default", "namespace of the objects")
 	pf.StringVarP(&g.output, "output", "o", "", "output format (each command lists its own)")
 	pf.DurationVar(&g.retryTimeout, "retry-timeout", api.DefaultRetry,
@@ -75,6 +77,7 @@ func NewRoot() *cobra.Command {
 		newDeleteCommand(g), newMembersCommand(g), newOperatorCommand(g),
 		newSnapshotCommand(g), newVersionCommand(),
 	)
+	root.AddCommand(newAuthCommand(g), newTokenCommand(g), newLoginCommand(g), newConfigCommand(g))
 	root.AddCommand(newLogsCommand(g), newExecCommand(g))
 	root.AddCommand(newRolloutCommand(g), newScaleCommand(g), newCordonCommand(g, true),
 		newCordonCommand(g, false), newDrainCommand(g))
@@ -129,7 +132,15 @@ func (g *globals) client(cmd *cobra.Command) (*api.Client, error) {
 	if g.requestTimeout > 0 {
 		opts = append(opts, api.WithTimeout(g.requestTimeout))
 	}
-	return api.NewClient(g.addr, opts...)
+	conn, err := g.connection(cmd)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := conn.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return api.NewClient(conn.server, append(opts, auth...)...)
 }
 
 // outputFormat returns -o, or def when unset, checked against the allowed formats.

@@ -8,16 +8,20 @@ import (
 var serviceTable = tableDef{
 	headers: []string{"NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"},
 	row: func(r rowInput) []string {
-		typ := r.u.str("spec", "type")
-		if typ == "" {
-			typ = "ClusterIP"
+		typ := serviceType(r.u)
+		clusterIP := r.u.str("spec", "clusterIP")
+		if typ == "ExternalName" {
+			clusterIP = "" // kubectl shows <none> even when a manifest says None
 		}
-		return []string{r.name, typ, orNone(r.u.str("spec", "clusterIP")), serviceExternalIPs(r.u),
+		return []string{r.name, typ, orNone(clusterIP), serviceExternalIPs(r.u),
 			servicePorts(r.u), age(r)}
 	},
 }
 
 func serviceExternalIPs(u fields) string {
+	if serviceType(u) == "ExternalName" {
+		return orNone(u.str("spec", "externalName"))
+	}
 	ips := u.strs("spec", "externalIPs")
 	for _, ing := range u.list("status", "loadBalancer", "ingress") {
 		if ip := ing.str("ip"); ip != "" {
@@ -59,26 +63,5 @@ var endpointsTable = tableDef{
 	},
 }
 
-// endpointsList prints up to max "ip:port" pairs and how many more there are.
-func endpointsList(u fields, max int) string {
-	var eps []string
-	for _, s := range u.list("subsets") {
-		ports := s.list("ports")
-		for _, a := range s.list("addresses") {
-			ip := a.str("ip")
-			if len(ports) == 0 {
-				eps = append(eps, ip)
-			}
-			for _, p := range ports {
-				eps = append(eps, fmt.Sprintf("%s:%d", ip, p.num("port")))
-			}
-		}
-	}
-	if len(eps) == 0 {
-		return "<none>"
-	}
-	if len(eps) > max {
-		return strings.Join(eps[:max], ",") + fmt.Sprintf(" + %d more...", len(eps)-max)
-	}
-	return strings.Join(eps, ",")
-}
+// endpointsList prints up to max ready "ip:port" pairs and how many more there are.
+func endpointsList(u fields, max int) string { return endpointsOf(u, "", false, max) }

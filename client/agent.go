@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -67,7 +68,12 @@ type Agent struct {
 	gossip  *gossip.Gossip
 
 	runCancel context.CancelFunc
+	dns       agentDNS // the node-local DNS and the host's resolv.conf (dns.go)
 	runDone   chan struct{}
+
+	// Service networking (servicenet.go).
+	clusterCIDR netip.Prefix // guarded by mu; learned from the servers when needed
+	proxyRan    atomic.Bool  // the service proxy started: Shutdown cleans its rules
 }
 
 // New builds an agent with the runtime named by cfg.Runtime and binds the
@@ -117,7 +123,7 @@ func newAgent(cfg Config, rt runtime.Runtime) (*Agent, error) {
 	if cfg.Count > 1 {
 		return nil, fmt.Errorf("%w: --count %d runs hollow nodes (NewHollow), not one agent", ErrConfig, cfg.Count)
 	}
-	apis, err := newAPIPool(cfg.Servers)
+	apis, err := newAPIPool(cfg.Servers, cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -179,11 +185,24 @@ func (a *Agent) Run(ctx context.Context) error {
 			return a.quiet(ctx, err)
 		}
 	}
+	stopIngress, err := a.startIngress(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopIngress()
+	stopDNS, err := a.startDNS(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopDNS()
 
 	if err := a.register(ctx); err != nil {
 		return a.quiet(ctx, err)
 	}
 	if err := a.waitPodCIDR(ctx); err != nil {
+		return a.quiet(ctx, err)
+	}
+	if err := a.learnClusterCIDR(ctx); err != nil {
 		return a.quiet(ctx, err)
 	}
 	if err := a.startPods(ctx); err != nil {
@@ -192,6 +211,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	var loops sync.WaitGroup
 	loops.Go(func() { a.heartbeatLoop(ctx) })
 	loops.Go(func() { a.syncLoop(ctx) })
+	if a.cfg.Proxy {
+		loops.Go(func() { a.runProxy(ctx) })
+	}
 	<-ctx.Done()
 	loops.Wait()
 	a.wg.Wait()
@@ -232,6 +254,7 @@ func (a *Agent) Shutdown(ctx context.Context, removePods bool) error {
 		if rerr := a.rt.RemoveNetwork(ctx, a.cfg.PodNetwork); rerr != nil && !errors.Is(rerr, runtime.ErrConflict) {
 			a.log.Info("pod network kept", "network", a.cfg.PodNetwork, "err", rerr)
 		}
+		err = errors.Join(err, a.cleanupProxy(ctx))
 	}
 	if a.closeRT != nil {
 		err = errors.Join(err, a.closeRT())
@@ -307,7 +330,7 @@ func (a *Agent) discoverServers(ctx context.Context) error {
 			}
 		}
 		if len(urls) > 0 {
-			pool, err := newAPIPool(urls)
+			pool, err := newAPIPool(urls, a.cfg.Token)
 			if err != nil {
 				return err
 			}
@@ -328,10 +351,10 @@ type apiPool struct {
 	cur     atomic.Uint32
 }
 
-func newAPIPool(servers []string) (*apiPool, error) {
+func newAPIPool(servers []string, token string) (*apiPool, error) {
 	p := &apiPool{}
 	for _, s := range servers {
-		c, err := api.NewClient(s, api.WithRetry(5*time.Second), api.WithTimeout(15*time.Second))
+		c, err := api.NewClient(s, api.WithRetry(5*time.Second), api.WithTimeout(15*time.Second), api.WithToken(token))
 		if err != nil {
 			return nil, err
 		}

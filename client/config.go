@@ -43,6 +43,10 @@ type Config struct {
 	// Servers are API base URLs ("http://127.0.0.1:6440"); the agent rotates
 	// through them when one cannot be reached. Required.
 	Servers []string
+	// Token is the bearer token the agent sends to the servers (`--token`); "" sends
+	// none, which only a cluster without --auth accepts. It should authenticate a
+	// user in group system:nodes (ClusterRole berth:node).
+	Token string
 	// Join lists gossip addresses (host:port) to join as role "client".
 	// Empty: no gossip; the agent only talks to Servers.
 	Join []string
@@ -67,6 +71,16 @@ type Config struct {
 	InfraImage string
 	// PodNetwork is the engine network pods join; created if absent.
 	PodNetwork string
+	// SharedPodNetwork makes PodNetwork's subnet the whole cluster CIDR (asked
+	// of the servers), so every client on one engine can join the same network
+	// and their pods reach each other; each client still hands out addresses
+	// from its own /24. False: the network holds the node's /24 only, one
+	// network per client (a machine per client, the default).
+	SharedPodNetwork bool
+	// Proxy runs the service proxy (client/proxy): iptables rules for every
+	// ClusterIP and NodePort. It needs root and the docker runtime. False (the
+	// library default; `berth client` turns it on with docker): no Services.
+	Proxy bool
 	// NodeLabels are added to the Node's labels (--node-label k=v).
 	NodeLabels map[string]string
 	// StatusInterval is how often the Node's Ready condition is refreshed and
@@ -81,6 +95,28 @@ type Config struct {
 	Count int
 	// NamePrefix starts the names of hollow nodes; empty means Name.
 	NamePrefix string
+	// IngressHTTPPort and IngressHTTPSPort serve the cluster's Ingresses over HTTP
+	// and HTTPS (client/ingress); 0 leaves that listener off, the default.
+	IngressHTTPPort, IngressHTTPSPort int
+	// IngressBindAddr is the address the ingress listens on; empty means BindAddr.
+	IngressBindAddr string
+	// DNS runs a node-local copy of the cluster DNS fed by a watch of the API
+	// (`--dns`) and makes it the nameserver of ClusterFirst pods, which reach it
+	// on the pod network's gateway address, port 53 (root needed).
+	DNS bool
+	// DNSPort is where the node-local DNS also answers the host, at BindAddr
+	// (`--dns-port`, 53): 0 picks a free port, negative answers pods only.
+	DNSPort int
+	// DNSUpstreams are the resolvers of the node-local DNS for names outside the
+	// cluster (`--dns-upstream`); nil means the nameservers of /etc/resolv.conf.
+	DNSUpstreams []string
+	// ClusterDNS are the nameserver addresses ClusterFirst pods get without DNS
+	// (`--cluster-dns`, the kubelet's flag): servers answering on port 53 at an
+	// address pods reach. Empty (and no DNS): such pods fall back to "Default".
+	ClusterDNS []string
+	// ClusterDomain is the cluster's DNS domain (`--cluster-domain`); empty means
+	// cluster.local.
+	ClusterDomain string
 	// Logger receives the agent's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -96,6 +132,9 @@ func DefaultConfig() Config {
 		ClientPort: DefaultClientPort,
 		Runtime:    RuntimeDocker,
 		PodNetwork: DefaultPodNetwork,
+		// A pod's resolver always asks port 53; the host's stub resolvers too.
+		DNSPort:       53,
+		ClusterDomain: DefaultClusterDomain,
 		// The kubelet's node status frequency: often enough for a node
 		// lifecycle controller with a 40 s grace, rare enough that a thousand
 		// nodes cost a few Raft writes a second.
@@ -137,7 +176,11 @@ func (c Config) Validate() error {
 	if ip := net.ParseIP(c.advertise()); ip != nil && ip.IsUnspecified() {
 		errs = append(errs, errors.New("client: --advertise is required when --bind is 0.0.0.0"))
 	}
-	for name, p := range map[string]int{"gossip": c.GossipPort, "client": c.ClientPort} {
+	if c.IngressBindAddr != "" && net.ParseIP(c.IngressBindAddr) == nil {
+		errs = append(errs, fmt.Errorf("client: --ingress-bind %q is not an IP address", c.IngressBindAddr))
+	}
+	for name, p := range map[string]int{"gossip": c.GossipPort, "client": c.ClientPort,
+		"ingress-http": c.IngressHTTPPort, "ingress-https": c.IngressHTTPSPort} {
 		if p < 0 || p > 65535 {
 			errs = append(errs, fmt.Errorf("client: --%s-port %d is out of range", name, p))
 		}
@@ -148,6 +191,9 @@ func (c Config) Validate() error {
 	if c.PodNetwork == "" {
 		errs = append(errs, errors.New("client: --pod-network must not be empty"))
 	}
+	if c.Proxy && c.Runtime != RuntimeDocker {
+		errs = append(errs, fmt.Errorf("client: --proxy needs --runtime docker, not %q (hollow pods have no network)", c.Runtime))
+	}
 	for k, v := range c.NodeLabels {
 		if k == "" || len(k) > 253 || len(v) > 63 || strings.ContainsAny(k+v, " \t\n=,") {
 			errs = append(errs, fmt.Errorf("client: --node-label %q=%q is not a valid label", k, v))
@@ -156,6 +202,7 @@ func (c Config) Validate() error {
 	if c.StatusInterval <= 0 {
 		errs = append(errs, errors.New("client: StatusInterval must be positive"))
 	}
+	errs = append(errs, c.validateDNS()...)
 	return errors.Join(errs...)
 }
 

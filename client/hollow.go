@@ -113,7 +113,7 @@ func NewHollow(cfg Config) (*Hollow, error) {
 	hc := &http.Client{Transport: hollowTransport()}
 	apis := &apiPool{}
 	for _, s := range cfg.Servers {
-		c, err := api.NewClient(s, api.WithRetry(5*time.Second), api.WithTimeout(15*time.Second), api.WithHTTPClient(hc))
+		c, err := api.NewClient(s, api.WithRetry(5*time.Second), api.WithTimeout(15*time.Second), api.WithHTTPClient(hc), api.WithToken(cfg.Token))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}

@@ -284,7 +284,7 @@ func (a *Agent) ensureNetwork(ctx context.Context) error {
 	if a.netReady {
 		return nil
 	}
-	if err := a.rt.EnsureNetwork(ctx, a.cfg.PodNetwork, a.podCIDR()); err != nil {
+	if err := a.rt.EnsureNetwork(ctx, a.cfg.PodNetwork, a.networkSubnet()); err != nil {
 		return err
 	}
 	a.netReady = true

@@ -215,10 +215,15 @@ func (w *podWorker) ensureSandbox(ctx context.Context, pod *api.Pod) error {
 	if hostname == "" {
 		hostname = pod.Name
 	}
+	dnsCfg, dnsWarn := podDNS(pod, w.a.podDNSSettings())
+	if dnsWarn != "" {
+		w.a.events.warn(pod, "MissingClusterDNS", "%s", dnsWarn)
+	}
 	id, err := w.a.rt.CreateSandbox(ctx, runtime.SandboxConfig{
 		PodUID: w.uid, Namespace: pod.Namespace, Name: pod.Name, Attempt: w.sandboxAttempt,
 		Hostname: truncateHostname(hostname), IP: ip, Network: w.a.cfg.PodNetwork,
 		PortMappings: portMappings(pod),
+		DNS:          dnsCfg.Servers, DNSSearch: dnsCfg.Searches, DNSOptions: dnsCfg.Options,
 	})
 	if errors.Is(err, runtime.ErrAlreadyExists) {
 		w.sandboxAttempt++

@@ -62,11 +62,27 @@ type agent struct {
 	runtime string
 	servers []string
 	join    []string // the servers' gossip addresses
+	extra   []string // more flags (agentOptions.extra)
+}
+
+// agentOptions change how startAgentWith runs a client.
+type agentOptions struct {
+	// network is the Docker network; empty: one of the agent's own. Agents that
+	// share one pass --shared-pod-network in extra too.
+	network string
+	// extra are more flags, after the harness's own (so they win: --proxy).
+	extra []string
 }
 
 // startAgent launches `berth client` against every server of c, with its own loopback
 // address, data dir and Docker network, and waits until its Node is Ready.
 func (c *cluster) startAgent(t *testing.T, name, runtime string) *agent {
+	t.Helper()
+	return c.startAgentWith(t, name, runtime, agentOptions{})
+}
+
+// startAgentWith is startAgent with options.
+func (c *cluster) startAgentWith(t *testing.T, name, runtime string, o agentOptions) *agent {
 	t.Helper()
 	if runtime == "docker" {
 		needDocker(t)
@@ -75,6 +91,10 @@ func (c *cluster) startAgent(t *testing.T, name, runtime string) *agent {
 		node:    node{name: name, dir: filepath.Join(c.dir, name), ip: nextIP(), httpPort: 6450},
 		network: fmt.Sprintf("berth-it-%d-%s", os.Getpid()%100000, name),
 		runtime: runtime,
+		extra:   o.extra,
+	}
+	if o.network != "" {
+		a.network = o.network
 	}
 	for _, n := range c.nodes {
 		a.servers = append(a.servers, n.addr())
@@ -104,10 +124,13 @@ func (c *cluster) startAgent(t *testing.T, name, runtime string) *agent {
 func (a *agent) clientArgs() []string {
 	// --join as well as --servers: the client is a gossip member, so the servers see
 	// its process die within seconds (node lifecycle), as in a real deployment.
-	return []string{"client", "--name", a.name, "--data-dir", a.dir, "--bind", a.ip,
+	return append([]string{"client", "--name", a.name, "--data-dir", a.dir, "--bind", a.ip,
 		"--client-port", "6450", "--servers", strings.Join(a.servers, ","),
 		"--join", strings.Join(a.join, ","),
-		"--pod-network", a.network, "--runtime", a.runtime}
+		"--pod-network", a.network, "--runtime", a.runtime,
+		// No service proxy unless a test asks (agentOptions.extra): its iptables
+		// rules are host-wide and outlive a killed agent.
+		"--proxy=false"}, a.extra...)
 }
 
 // waitNodeReady waits until the Node exists with condition Ready=True.

@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -73,6 +75,14 @@ func TestBenchScheduling(t *testing.T) {
 
 	cpu, _ := api.ParseQuantity("10m")
 	mem, _ := api.ParseQuantity("16Mi")
+	if f := os.Getenv("BERTH_BENCH_PROFILE"); f != "" {
+		leader := c.waitLeader(10 * time.Second)
+		go func() {
+			time.Sleep(2 * time.Second) // into the bulk creation
+			profileLeaderNow(t, leader, f, 5)
+		}()
+	}
+	cpuBefore := clusterCPU(t, c)
 	created := make([]time.Time, pods)
 	var next, errs atomic.Int64
 	start := time.Now()
@@ -123,6 +133,10 @@ func TestBenchScheduling(t *testing.T) {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	tag := fmt.Sprintf("%d_nodes_%d_pods", nodes, pods)
+	cpuAfter := clusterCPU(t, c)
+	for _, n := range c.nodes {
+		t.Logf("%s CPU during the run: %v", n.name, cpuAfter[n.name]-cpuBefore[n.name])
+	}
 	report("sched_create_rate_"+tag, float64(pods)/createdAll.Seconds(), "pods/s")
 	report("sched_throughput_"+tag, float64(pods)/last.Sub(start).Seconds(), "pods/s")
 	report("sched_binding_rate_"+tag, float64(pods)/last.Sub(first).Seconds(), "pods/s")
@@ -174,4 +188,21 @@ func startHollow(t *testing.T, c *cluster, prefix string, n int) *node {
 	})
 	report(fmt.Sprintf("hollow_register_%d_nodes", n), time.Since(startedAt).Seconds(), "s")
 	return h
+}
+
+// profileLeaderNow saves a CPU profile of n over secs seconds to file.
+func profileLeaderNow(t *testing.T, n *node, file string, secs int) {
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", n.addr(), secs))
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }

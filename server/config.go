@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -69,10 +70,33 @@ type Config struct {
 	// EnableDebug serves Go's profiler under /debug/pprof (off: it exposes internals).
 	EnableDebug bool
 
+	// Auth turns on authentication and RBAC (`--auth`): a request without a valid
+	// bearer token is 401, one its user's roles do not allow 403. Off (the default
+	// until TLS lands), every request acts as the cluster administrator. Every
+	// server of a cluster must agree. See auth.go.
+	Auth bool
+	// AdminTokenOut receives the bootstrap admin token, printed once when this server
+	// makes it (the first leader with Auth on); nil prints it nowhere but the
+	// admin.token file in DataDir.
+	AdminTokenOut io.Writer
+
 	// ClusterCIDR is the IPv4 range pod addresses come from; the leader gives each Node
 	// a /24 of it at creation (spec.podCIDR), so it must hold at least two /24s and at
 	// most /8 (65536 nodes).
 	ClusterCIDR string
+	// ServiceCIDR is the IPv4 range Services' cluster IPs come from, between /12 and
+	// /28; its network, broadcast and first addresses are never handed out.
+	ServiceCIDR string
+	// ServiceNodePortRange is the range NodePort Services' ports come from, "low-high".
+	ServiceNodePortRange string
+
+	// DNSPort is the port DNS is answered on at BindAddr, over UDP and TCP
+	// (`--dns-port`): 0 picks a free port (tests), a negative port serves no DNS.
+	DNSPort int
+	// DNSUpstreams are the resolvers (IP or IP:port) names outside the cluster domain
+	// are forwarded to (`--dns-upstream`); nil means the nameservers of
+	// /etc/resolv.conf other than this server itself.
+	DNSUpstreams []string
 
 	// ReadyCheck, when set, must also pass for GET /readyz to answer 200 (berth dev
 	// waits there for its node); nil means the server's own readiness only.
@@ -108,6 +132,9 @@ func DefaultConfig() Config {
 		HTTPPort:   DefaultHTTPPort,
 		RaftPort:   DefaultRaftPort,
 		GossipPort: DefaultGossipPort,
+		// Every server answers DNS from its local store (DESIGN.md): 6453 because 53
+		// needs root and is usually the machine's own resolver's.
+		DNSPort: DefaultDNSPort,
 		// hashicorp/raft's 1 s defaults take about 2 s to elect after a crash; on a LAN a
 		// round trip is well under a millisecond, so 500 ms leaves two orders of
 		// magnitude of margin while a follower notices a dead leader in 0.5-1 s.
@@ -137,6 +164,11 @@ func DefaultConfig() Config {
 		ClusterCIDR:  "10.244.0.0/16",
 		Version:      "dev",
 		RaftLogLevel: "warn",
+
+		// Kubernetes' (kubeadm's) defaults: 65,533 Services, and node ports above the
+		// ports most hosts' own listeners use and below Linux's ephemeral range.
+		ServiceCIDR:          "10.96.0.0/16",
+		ServiceNodePortRange: "30000-32767",
 
 		// Kubernetes' default: four missed heartbeats of a client posting every 10 s.
 		// Gossip finds a dead client in 2-3 s; this grace is for nodes gossip knows
@@ -184,6 +216,12 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("server: raft timings must satisfy lease <= heartbeat <= election"))
 	}
 	if _, err := c.clusterPrefix(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateServiceNetworks(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateDNS(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.MaxBatch < 1 {

@@ -110,6 +110,8 @@ func (s *Server) newControllers(env controller.Env) []controller.Controller {
 	cs = append(cs, controller.NewStatefulSetController(env))
 	cs = append(cs, controller.NewDaemonSetController(env))
 	cs = append(cs, controller.NewJobController(env))
+	cs = append(cs, controller.NewEndpointsController(env))
+	cs = append(cs, controller.NewResourceQuotaController(env))
 	return cs
 }
 

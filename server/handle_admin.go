@@ -20,11 +20,17 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	addr, id := s.node.raft.LeaderWithID()
 	// Raft's applied index, not the FSM's: barrier and no-op entries (every consistent
 	// read commits one) never reach the FSM, whose index would then lag forever.
+	// Catching up matters once, after a start: later, on a busy cluster, the applied
+	// index trails the commit index by an entry or two at any instant, which is not a
+	// reason to leave the load balancer.
 	applied, commit := s.node.raft.AppliedIndex(), s.node.raft.CommitIndex()
+	if addr != "" && commit > 0 && applied >= commit {
+		s.caughtUp.Store(true)
+	}
 	switch {
 	case addr == "" || id == "":
 		writeError(w, api.NewError(api.ReasonServiceUnavailable, "no leader known"))
-	case applied < commit:
+	case !s.caughtUp.Load():
 		writeError(w, api.NewError(api.ReasonServiceUnavailable, "catching up: applied %d of %d", applied, commit))
 	case s.cfg.ReadyCheck != nil:
 		if err := s.cfg.ReadyCheck(); err != nil {
@@ -40,11 +46,13 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	addr, id := s.node.raft.LeaderWithID()
 	st := s.node.raft.State()
+	clusterCIDR, serviceCIDR, nodePorts := s.serviceNetworks()
 	writeJSON(w, http.StatusOK, api.ServerStatus{
 		ID: s.cfg.Name, State: st.String(), Leader: st == raft.Leader,
 		LeaderID: string(id), LeaderAddr: string(addr),
 		AppliedIndex: s.fsm.Index(), CommitIndex: s.node.raft.CommitIndex(),
 		Objects: s.fsm.Count(), Version: s.cfg.Version,
+		ClusterCIDR: clusterCIDR, ServiceCIDR: serviceCIDR, ServiceNodePortRange: nodePorts,
 	})
 }
 

@@ -39,6 +39,10 @@ func (s *Server) handleObjects(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		s.handleRead(rec, r, t, verb)
 	case http.MethodPost:
+		if t.res.Kind == "Token" { // its secret is made here and shown once
+			s.handleTokenCreate(rec, r, t)
+			return
+		}
 		s.handleCreate(rec, r, t)
 	case http.MethodPut:
 		s.handleUpdate(rec, r, t)

@@ -62,6 +62,7 @@ func (s *Server) proxyToAgent(w http.ResponseWriter, r *http.Request, sub string
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = target
 			pr.Out.Host = target.Host
+			pr.Out.Header.Del("Authorization") // the caller's token is for the servers only
 			pr.SetXForwarded()
 		},
 		Transport:     agentTransport,

@@ -57,6 +57,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, t target) 
 func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Object) (*raftfsm.Record, error) {
 	stampNew(res, obj, time.Now())
 	api.Default(obj)
+	s.applyLimitRangeDefaults(obj)
 	if err := s.admitPriority(ctx, obj); err != nil {
 		return nil, err
 	}
@@ -83,6 +84,14 @@ func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Ob
 			return nil, err
 		}
 		defer release()
+	}
+	var held reservations // a Service's cluster IP and node ports
+	defer held.release()
+	if err := s.admitServiceWrite(nil, obj, &held); err != nil {
+		return nil, err
+	}
+	if err := s.admitCreateResources(ctx, res, obj, &held); err != nil {
+		return nil, err
 	}
 	body, err := encodeChecked(obj)
 	if err != nil {
@@ -164,11 +173,14 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 		if m.UID != "" && m.UID != cur.Object.GetObjectMeta().UID {
 			return nil, api.NewError(api.ReasonConflict, "%s %q: precondition failed: uid %s does not match the stored object's", t.res.Plural, t.name, m.UID)
 		}
-		next, err := s.nextVersion(t, cur, obj)
+		var held reservations // released once the proposal has returned
+		next, err := s.nextVersion(t, cur, obj, &held)
 		if err != nil {
+			held.release()
 			return nil, err
 		}
 		if next == nil {
+			held.release()
 			return cur, nil // nothing changes
 		}
 		ctype := raftfsm.CmdUpdate
@@ -179,6 +191,7 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 			Type: ctype, Kind: t.res.Kind, Namespace: t.namespace, Name: t.name,
 			ResourceVersion: cur.RV, Object: next,
 		})
+		held.release()
 		if errors.Is(err, raftfsm.ErrConflict) && wantRV == 0 && attempt < updateRetries {
 			continue // lost a race with another writer: re-read and try again
 		}
@@ -187,7 +200,7 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 }
 
 // nextVersion builds the object an update stores, or nil when it equals the stored one.
-func (s *Server) nextVersion(t target, cur *raftfsm.Record, in api.Object) ([]byte, error) {
+func (s *Server) nextVersion(t target, cur *raftfsm.Record, in api.Object, held *reservations) ([]byte, error) {
 	old := cur.Object
 	var next api.Object
 	if t.status {
@@ -199,6 +212,12 @@ func (s *Server) nextVersion(t target, cur *raftfsm.Record, in api.Object) ([]by
 		nm.UID, nm.CreationTimestamp, nm.DeletionTimestamp = om.UID, om.CreationTimestamp, om.DeletionTimestamp
 		nm.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
 		keepNodePodCIDR(old, next)
+		if err := s.admitServiceWrite(old, next, held); err != nil {
+			return nil, err
+		}
+		if err := s.admitQuotaUpdate(t.res, cur, next, held); err != nil {
+			return nil, err
+		}
 		if err := s.admitUpdate(old, next); err != nil {
 			return nil, err
 		}

@@ -31,12 +31,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /v1/snapshot", s.handleSnapshotRestore)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET "+leaderAlivePath, s.handleLeaderAlive)
+	mux.HandleFunc("POST "+api.SelfSubjectAccessReviewPath, s.handleSelfSubjectAccessReview)
 	if s.cfg.EnableDebug {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	return s.recoverer(mux)
+	return s.recoverer(s.withAuth(mux))
 }
 
 // recoverer turns a panic in a handler into a 500 instead of a dead connection; a panic

@@ -81,6 +81,7 @@ func (s *Server) leaderWork(ctx context.Context) {
 	// The built-in namespaces exist before the first request is served, so a write
 	// into "default" right after an election never finds it missing.
 	s.ensureDefaultNamespaces(ctx)
+	s.ensureAuthDefaults(ctx)
 	s.leaderReady.Store(true)
 	go s.events.run(ctx)
 	go s.runScheduler(ctx)

@@ -18,6 +18,7 @@ func mustStartBenchServer(b *testing.B) *Server {
 	cfg := DefaultConfig()
 	cfg.Name, cfg.DataDir, cfg.BindAddr = "bench", b.TempDir(), "127.0.0.1"
 	cfg.HTTPPort, cfg.RaftPort, cfg.GossipPort = 0, 0, 0
+	cfg.DNSPort = 0 // a free port: tests run servers side by side
 	cfg.BootstrapExpect, cfg.RaftLogLevel, cfg.Logger = 1, "error", discardLogger()
 	s, err := New(cfg)
 	if err != nil {

@@ -22,6 +22,7 @@ func mustStartCluster(t *testing.T, n int) []*testServer {
 		cfg.Name = fmt.Sprintf("s%d", i+1)
 		cfg.DataDir = t.TempDir()
 		cfg.HTTPPort, cfg.RaftPort, cfg.GossipPort = 0, 0, 0
+		cfg.DNSPort = 0 // a free port: tests run servers side by side
 		cfg.BootstrapExpect = n
 		cfg.RaftLogLevel = "error"
 		cfg.Logger = discardLogger()

@@ -29,10 +29,19 @@ type Server struct {
 	barrier *readBarrier
 	metrics *metrics
 	cidrs   *podCIDRAllocator
+	// serviceIPs and nodePorts hand out Services' cluster IPs and node ports (on the
+	// leader, from what the store holds plus writes in flight).
+	serviceIPs *serviceIPAllocator
+	nodePorts  *nodePortAllocator
+	// dns answers cluster DNS from the local store; nil when --dns-port is negative.
+	dns *serverDNS
 	// events records Kubernetes Events for the scheduler and the controllers; its
 	// writer runs on the leader.
 	events       *eventRecorder
 	schedMetrics *schedulerMetrics
+
+	// quotas holds the quota usage of writes admitted and not yet applied.
+	quotas quotaLedger
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -44,6 +53,9 @@ type Server struct {
 	// leaderReady is true while this server is leader and has applied everything
 	// committed before its term (a barrier after the election).
 	leaderReady atomic.Bool
+	// caughtUp is set the first time /readyz finds, with a leader known, everything
+	// committed applied; afterwards a lag of an entry or two is normal, not unready.
+	caughtUp atomic.Bool
 
 	bootstrapped atomic.Bool
 	stopOnce     sync.Once
@@ -75,6 +87,10 @@ func New(cfg Config) (*Server, error) {
 	s.events = newEventRecorder(s, s.metrics.reg)
 	cluster, _ := cfg.clusterPrefix() // checked by Validate
 	s.cidrs = newPodCIDRAllocator(cluster)
+	svcPrefix, _ := cfg.servicePrefix() // checked by Validate
+	s.serviceIPs = newServiceIPAllocator(svcPrefix)
+	ports, _ := parsePortRange(cfg.ServiceNodePortRange) // checked by Validate
+	s.nodePorts = newNodePortAllocator(ports)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.HTTPPort)))
 	if err != nil {
@@ -86,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	node, err := openRaft(cfg, s.fsm)
 	if err != nil {
 		ln.Close()
+		s.closeDNS()
 		return nil, err
 	}
 	s.node = node
@@ -98,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.startGossip(); err != nil {
 		node.close()
 		ln.Close()
+		s.closeDNS()
 		return nil, err
 	}
 	s.fwd = newForwarder(s)
@@ -106,6 +124,12 @@ func New(cfg Config) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if err := s.openDNS(); err != nil {
+		s.gossip.Shutdown()
+		node.close()
+		ln.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -164,10 +188,11 @@ func (s *Server) Run(ctx context.Context) error {
 	start(s.membershipLoop)
 	start(s.metrics.loop)
 	start(s.leaderProbeLoop)
+	start(s.dnsLoop)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.httpSrv.Serve(s.httpLn) }()
-	s.log.Info("server started", "http", s.httpAddr, "raft", s.raftAddr, "gossip", s.gossip.Addr(),
+	s.log.Info("server started", "http", s.httpAddr, "raft", s.raftAddr, "gossip", s.gossip.Addr(), "dns", s.DNSAddr(),
 		"bootstrap_expect", s.cfg.BootstrapExpect, "existing_state", s.node.hasState)
 
 	var err error
@@ -207,6 +232,7 @@ func (s *Server) shutdown() {
 			s.log.Warn("raft shutdown", "err", err)
 		}
 		s.gossip.Shutdown()
+		s.closeDNS()
 		s.log.Info("server stopped")
 	})
 }
@@ -225,4 +251,12 @@ func (s *Server) otherVoters() int {
 		}
 	}
 	return n
+}
+
+// closeDNS closes the DNS listener, if any (Serve also closes it when its context
+// ends; closing twice is harmless).
+func (s *Server) closeDNS() {
+	if s.dns != nil {
+		s.dns.ln.Close()
+	}
 }

@@ -30,6 +30,7 @@ func mustStartServer(t *testing.T, mutate func(*Config)) *testServer {
 	cfg.DataDir = t.TempDir()
 	cfg.BindAddr = "127.0.0.1"
 	cfg.HTTPPort, cfg.RaftPort, cfg.GossipPort = 0, 0, 0
+	cfg.DNSPort = 0 // a free port: tests run servers side by side
 	cfg.BootstrapExpect = 1
 	cfg.RaftLogLevel = "error"
 	cfg.Logger = discardLogger()

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/client"
+	"github.com/berth-dev/berth/client/proxy"
 )
 
 // shutdownTimeout bounds how long a stopping agent waits for its loops (and, in
@@ -28,6 +29,8 @@ func newClientCommand() *cobra.Command {
 	cfg := client.DefaultConfig()
 	var logLevel string
 	var labels []string
+	var cleanup bool
+	var tokenFile string
 	cmd := &cobra.Command{
 		Use:   "client",
 		Short: "Run the node agent: register this machine and run its pods on Docker",
@@ -46,6 +49,22 @@ client restarted with the same --name and --data-dir adopts them.`,
 				return err
 			}
 			cfg.Logger, cfg.Version = logger, version
+			if tokenFile != "" {
+				if cfg.Token != "" {
+					return errors.New("give --token or --token-file, not both")
+				}
+				b, err := os.ReadFile(tokenFile)
+				if err != nil {
+					return fmt.Errorf("--token-file: %w", err)
+				}
+				cfg.Token = strings.TrimSpace(string(b))
+			}
+			if cleanup {
+				return proxy.Cleanup(cmd.Context(), nil, "")
+			}
+			if !cmd.Flags().Changed("proxy") {
+				cfg.Proxy = cfg.Runtime == client.RuntimeDocker // hollow pods have no network to proxy
+			}
 			if cfg.Count > 1 {
 				return runHollow(cmd.Context(), cfg)
 			}
@@ -66,9 +85,14 @@ client restarted with the same --name and --data-dir adopts them.`,
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "where the agent keeps pod IPs and volume files")
 	f.StringSliceVar(&cfg.Servers, "servers", nil, "API URLs of the servers (http://host:port), comma-separated or repeated (default: found through --join)")
 	f.StringSliceVar(&cfg.Join, "join", nil, "gossip address (host:port) of a server to join; repeatable")
+	f.StringVar(&cfg.Token, "token", "", "bearer token for the servers' API when they run with --auth (a user in group system:nodes)")
+	f.StringVar(&tokenFile, "token-file", "", "file holding the bearer token (instead of --token, which shows in ps)")
 	f.IntVar(&cfg.GossipPort, "gossip-port", cfg.GossipPort, "gossip port (TCP and UDP), used with --join")
 	f.StringVar(&cfg.DockerHost, "docker-host", "", "Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)")
 	f.StringVar(&cfg.PodNetwork, "pod-network", cfg.PodNetwork, "Docker network pods join; created if absent, shared by clients on one engine")
+	f.BoolVar(&cfg.SharedPodNetwork, "shared-pod-network", false, "size --pod-network to the whole cluster CIDR so several clients on one engine share it (each keeps its own /24)")
+	f.BoolVar(&cfg.Proxy, "proxy", true, "run the service proxy (iptables for ClusterIPs and NodePorts; needs root; default on with --runtime docker)")
+	f.BoolVar(&cleanup, "cleanup", false, "remove every iptables chain and rule the service proxy made, then exit")
 	f.StringVar(&cfg.Runtime, "runtime", cfg.Runtime, "container runtime: docker, or fake (hollow pods for scale tests)")
 	f.IntVar(&cfg.ClientPort, "client-port", cfg.ClientPort, "port of the logs/exec endpoint (0 picks a free one)")
 	f.StringVar(&cfg.BindAddr, "bind", cfg.BindAddr, "address the client endpoint and gossip listen on")
@@ -77,6 +101,14 @@ client restarted with the same --name and --data-dir adopts them.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.IntVar(&cfg.Count, "count", 1, "with --runtime fake: how many hollow nodes this process runs (scale tests)")
 	f.StringVar(&cfg.NamePrefix, "name-prefix", "", "hollow nodes are named PREFIX-0 … PREFIX-(count-1) (default: --name)")
+	f.IntVar(&cfg.IngressHTTPPort, "ingress-http-port", 0, "serve the cluster's Ingresses over HTTP on this port (0: off)")
+	f.IntVar(&cfg.IngressHTTPSPort, "ingress-https-port", 0, "serve the cluster's Ingresses over HTTPS on this port, with the certificates of their TLS Secrets (0: off)")
+	f.StringVar(&cfg.IngressBindAddr, "ingress-bind", "", "address the ingress listens on (default: --bind)")
+	f.BoolVar(&cfg.DNS, "dns", false, "run a node-local copy of the cluster DNS and give it to pods (on the pod network's gateway, port 53; needs root)")
+	f.IntVar(&cfg.DNSPort, "dns-port", cfg.DNSPort, "with --dns: the port it also answers the host on at --bind (0 picks a free one, -1: pods only)")
+	f.StringSliceVar(&cfg.DNSUpstreams, "dns-upstream", nil, "with --dns: resolvers (IP or IP:port) for names outside the cluster (default: the nameservers of /etc/resolv.conf)")
+	f.StringSliceVar(&cfg.ClusterDNS, "cluster-dns", nil, "without --dns: nameserver IPs (port 53, reachable from pods) for pods with dnsPolicy ClusterFirst")
+	f.StringVar(&cfg.ClusterDomain, "cluster-domain", cfg.ClusterDomain, "the cluster's DNS domain, in pods' search list")
 	return cmd
 }
 

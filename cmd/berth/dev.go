@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,6 +29,12 @@ import (
 // devStartTimeout bounds how long `berth dev` waits for its server to elect itself.
 const devStartTimeout = time.Minute
 
+// The ingress ports of `berth dev`: the usual unprivileged stand-ins for 80 and 443.
+const (
+	defaultDevIngressHTTPPort  = 8080
+	defaultDevIngressHTTPSPort = 8443
+)
+
 // Errors of `berth dev`.
 var (
 	// errNodeNotReady is what /readyz says until the node is registered and Ready.
@@ -42,12 +49,17 @@ type devOptions struct {
 	httpPort int
 	runtime  string
 	logLevel string
+	// ingressHTTPPort and ingressHTTPSPort serve Ingresses on loopback; 0 is off.
+	ingressHTTPPort, ingressHTTPSPort int
+	dnsPort                           int // the server's DNS on loopback; 0 picks a free one
 }
 
 // newDevCommand is `berth dev`: a one-machine cluster (a server and a node agent on
 // the local Docker engine) in one process.
 func newDevCommand() *cobra.Command {
-	opts := devOptions{httpPort: server.DefaultHTTPPort, runtime: client.RuntimeDocker}
+	opts := devOptions{httpPort: server.DefaultHTTPPort, runtime: client.RuntimeDocker,
+		ingressHTTPPort: defaultDevIngressHTTPPort, ingressHTTPSPort: defaultDevIngressHTTPSPort,
+		dnsPort: server.DefaultDNSPort}
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a one-machine cluster: a server and a node agent on the local Docker engine",
@@ -69,6 +81,9 @@ the objects survive for the next start.`,
 	f.IntVar(&opts.httpPort, "http-port", opts.httpPort, "HTTP API port (0 picks a free one)")
 	f.StringVar(&opts.runtime, "runtime", opts.runtime, "container runtime: docker, or fake (no containers)")
 	f.StringVar(&opts.logLevel, "log-level", "warn", "debug, info, warn or error")
+	f.IntVar(&opts.ingressHTTPPort, "ingress-http-port", opts.ingressHTTPPort, "port of the HTTP ingress on 127.0.0.1 (0: off)")
+	f.IntVar(&opts.ingressHTTPSPort, "ingress-https-port", opts.ingressHTTPSPort, "port of the HTTPS ingress on 127.0.0.1 (0: off)")
+	f.IntVar(&opts.dnsPort, "dns-port", opts.dnsPort, "DNS port (UDP and TCP) for cluster.local on 127.0.0.1 (0 picks a free one; pods use a node-local copy)")
 	_ = f.MarkHidden("runtime") // for tests on machines without Docker
 	return cmd
 }
@@ -103,7 +118,7 @@ func runDev(ctx context.Context, opts devOptions, out io.Writer) error {
 	if raftLevel == "warn" {
 		raftLevel = "error"
 	}
-	srv, err := startDevServer(dir, opts.httpPort, raftLevel, logger, func() error {
+	srv, err := startDevServer(dir, opts.httpPort, opts.dnsPort, raftLevel, logger, func() error {
 		if a := agent.Load(); a == nil || !a.Ready() {
 			return errNodeNotReady
 		}
@@ -124,13 +139,20 @@ func runDev(ctx context.Context, opts devOptions, out io.Writer) error {
 		return errors.Join(err, srv.stop())
 	}
 	name := nodeName("dev-node")
-	a, err := newDevAgent(dir, name, base, opts.runtime, logger)
+	a, err := newDevAgent(dir, name, base, opts, logger)
 	if err != nil {
 		return errors.Join(err, srv.stop())
 	}
 	agent.Store(a)
 	fmt.Fprintf(out, "berth dev: API on %s, node %q, data in %s\n", base, name, dir)
 	fmt.Fprintf(out, "  export BERTH_ADDR=%s\n", base)
+	if dnsAddr := srv.s.DNSAddr(); dnsAddr != "" {
+		host, port, _ := net.SplitHostPort(dnsAddr)
+		fmt.Fprintf(out, "  DNS on %s (dig @%s -p %s SERVICE.NAMESPACE.svc.cluster.local)\n", dnsAddr, host, port)
+	}
+	if urls := devIngressURLs(opts); urls != "" {
+		fmt.Fprintf(out, "  ingress on %s\n", urls)
+	}
 	return errors.Join(runDevNode(ctx, a, name, out, srv.done), srv.stop())
 }
 
@@ -243,12 +265,13 @@ func (d *devServer) stop() error {
 }
 
 // startDevServer starts the dev server: name "dev", one voter, loopback only.
-func startDevServer(dir string, httpPort int, raftLevel string, logger *slog.Logger, ready func() error) (*devServer, error) {
+func startDevServer(dir string, httpPort, dnsPort int, raftLevel string, logger *slog.Logger, ready func() error) (*devServer, error) {
 	cfg := server.DefaultConfig()
 	cfg.Name = "dev"
 	cfg.DataDir = filepath.Join(dir, "server")
 	cfg.BindAddr = "127.0.0.1"
 	cfg.HTTPPort = httpPort
+	cfg.DNSPort = dnsPort
 	cfg.BootstrapExpect = 1
 	cfg.ReadyCheck = ready
 	cfg.Logger = logger.With("component", "server")
@@ -301,15 +324,31 @@ func waitDevServer(ctx context.Context, c *api.Client, srvDone <-chan struct{}) 
 	}
 }
 
+// devIngressURLs names where the ingress of `berth dev` listens, "" when it is off.
+func devIngressURLs(opts devOptions) string {
+	var urls []string
+	if opts.ingressHTTPPort != 0 {
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", opts.ingressHTTPPort))
+	}
+	if opts.ingressHTTPSPort != 0 {
+		urls = append(urls, fmt.Sprintf("https://127.0.0.1:%d", opts.ingressHTTPSPort))
+	}
+	return strings.Join(urls, " and ")
+}
+
 // newDevAgent builds the node agent of `berth dev` on the local engine.
-func newDevAgent(dir, name, apiBase, runtime string, logger *slog.Logger) (*client.Agent, error) {
+func newDevAgent(dir, name, apiBase string, opts devOptions, logger *slog.Logger) (*client.Agent, error) {
 	cfg := client.DefaultConfig()
 	cfg.Name = name
 	cfg.DataDir = filepath.Join(dir, "client")
 	cfg.Servers = []string{apiBase}
 	cfg.BindAddr = "127.0.0.1"
 	cfg.ClientPort = 0 // a second `berth dev` or a real client may hold 6450
-	cfg.Runtime = runtime
+	cfg.Runtime = opts.runtime
+	cfg.IngressHTTPPort, cfg.IngressHTTPSPort = opts.ingressHTTPPort, opts.ingressHTTPSPort
+	// Pods resolve through a node-local copy on the pod network (the server's DNS on
+	// loopback is out of their reach); the host keeps using the server's.
+	cfg.DNS, cfg.DNSPort = opts.runtime == client.RuntimeDocker, -1
 	cfg.Logger = logger.With("component", "client")
 	cfg.Version = version
 	return client.New(cfg)

@@ -36,6 +36,7 @@ port. A restarted server comes back from its --data-dir.`,
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			cfg.Version = version
+			cfg.AdminTokenOut = os.Stdout
 			if schedulerConfig != "" {
 				sc, err := scheduler.LoadConfig(schedulerConfig)
 				if err != nil {
@@ -60,6 +61,8 @@ port. A restarted server comes back from its --data-dir.`,
 	f.IntVar(&cfg.HTTPPort, "http-port", cfg.HTTPPort, "HTTP API port")
 	f.IntVar(&cfg.RaftPort, "raft-port", cfg.RaftPort, "Raft port")
 	f.IntVar(&cfg.GossipPort, "gossip-port", cfg.GossipPort, "gossip port (TCP and UDP)")
+	f.IntVar(&cfg.DNSPort, "dns-port", cfg.DNSPort, "DNS port (UDP and TCP) for cluster.local at --bind; -1 serves no DNS")
+	f.StringSliceVar(&cfg.DNSUpstreams, "dns-upstream", nil, "resolvers (IP or IP:port) for names outside the cluster, comma-separated (default: the nameservers of /etc/resolv.conf)")
 	f.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", 0, "servers expected in a new cluster; the first to see them all bootstraps Raft")
 	f.StringSliceVar(&cfg.Join, "join", nil, "gossip address (host:port) of a server to join; repeatable")
 	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", cfg.HeartbeatTimeout, "time without leader contact before a follower starts an election")
@@ -67,10 +70,14 @@ port. A restarted server comes back from its --data-dir.`,
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader stays without quorum contact before stepping down")
 	f.Uint64Var(&cfg.SnapshotThreshold, "raft-snapshot-threshold", cfg.SnapshotThreshold, "log entries between snapshots")
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cfg.ClusterCIDR, "IPv4 range of pod addresses; each node gets a /24 of it")
+	f.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "IPv4 range of Services' cluster IPs")
+	f.StringVar(&cfg.ServiceNodePortRange, "service-node-port-range", cfg.ServiceNodePortRange, "range of NodePort Services' ports (low-high)")
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", cfg.NodeMonitorGracePeriod, "time a node's client may go without a heartbeat before the node is unreachable")
 	f.DurationVar(&cfg.PodEvictionTimeout, "pod-eviction-timeout", cfg.PodEvictionTimeout, "time pods stay on an unreachable node before they are replaced elsewhere")
 	f.IntVar(&cfg.WatchWindow, "watch-window", cfg.WatchWindow, "recent events a watcher can resume from")
 	f.BoolVar(&cfg.EnableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof")
+	f.BoolVar(&cfg.Auth, "auth", false, "require bearer tokens and enforce RBAC (every server alike; becomes the default with TLS). "+
+		"The first leader prints an admin token and writes it to <data-dir>/"+server.AdminTokenFile)
 	f.StringVar(&schedulerConfig, "scheduler-config", "", "YAML file of scheduler plugins and weights (default: Kubernetes' defaults)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cfg.RaftLogLevel, "raft-log-level", cfg.RaftLogLevel, "level of the Raft library's own logs")

@@ -22,8 +22,11 @@ type Server struct {
 	*server.Server
 	// URL is the API's base URL (http://127.0.0.1:PORT).
 	URL string
-	// Client talks to it with a 10 s timeout and no retries.
+	// Client talks to it with a 10 s timeout and no retries (as the bootstrap admin
+	// when the config has Auth on).
 	Client *api.Client
+	// AdminToken is the bootstrap admin token when the config has Auth on.
+	AdminToken string
 }
 
 // Start runs a single server (bootstrap-expect 1) in a temporary data dir and waits
@@ -35,6 +38,7 @@ func Start(t testing.TB, mutate func(*server.Config)) *Server {
 	cfg := server.DefaultConfig()
 	cfg.Name, cfg.DataDir, cfg.BindAddr = "s1", t.TempDir(), "127.0.0.1"
 	cfg.HTTPPort, cfg.RaftPort, cfg.GossipPort = 0, 0, 0
+	cfg.DNSPort = 0 // a free port: tests run servers side by side
 	cfg.BootstrapExpect, cfg.RaftLogLevel = 1, "error"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if mutate != nil {
@@ -56,7 +60,10 @@ func Start(t testing.TB, mutate func(*server.Config)) *Server {
 		}
 	})
 	ts := &Server{Server: s, URL: "http://" + s.HTTPAddr()}
-	if ts.Client, err = api.NewClient(ts.URL, api.WithRetry(0), api.WithTimeout(10*time.Second)); err != nil {
+	if cfg.Auth {
+		ts.AdminToken = waitAdminToken(t, cfg.DataDir)
+	}
+	if ts.Client, err = api.NewClient(ts.URL, api.WithRetry(0), api.WithTimeout(10*time.Second), api.WithToken(ts.AdminToken)); err != nil {
 		t.Fatal(err)
 	}
 	nsRes, _ := api.ResourceForKind("Namespace")

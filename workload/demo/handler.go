@@ -81,6 +81,7 @@ func (s *state) handler() http.Handler {
 	mux.HandleFunc("POST /file", s.writeFile)
 	mux.HandleFunc("POST /exit", s.exitRequest)
 	mux.HandleFunc("GET /fetch", s.fetch)
+	mux.HandleFunc("GET /resolve", resolve)
 	return mux
 }
 
@@ -175,6 +176,10 @@ func (s *state) writeFile(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"path": path, "bytes": len(body)})
 }
 
+// fetchClient opens a new connection per fetch, so a test counting the
+// backends behind a Service sees every request balanced anew.
+var fetchClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // fetch GETs the URL in ?url= from inside the pod and answers with its status and
 // body, so tests can check what a pod reaches (localhost, other pods, services).
 func (s *state) fetch(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +192,7 @@ func (s *state) fetch(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := fetchClient.Do(req)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
@@ -41,9 +42,32 @@ func (r *Runtime) EnsureNetwork(ctx context.Context, name string, subnet netip.P
 			// Another agent on this engine won the race: judge its network.
 			return r.checkNetwork(ctx, name, subnet)
 		}
+		// A network shared by several agents (--shared-pod-network) may be being
+		// made by another with the same pool: the engine then reports the overlap,
+		// not the name, before that network is visible. Judge it once it is.
+		if cerr := r.awaitNetwork(ctx, name, subnet); !cerrdefs.IsNotFound(cerr) {
+			return cerr
+		}
 		return translate(err, "create network "+name)
 	}
 	return nil
+}
+
+// awaitNetwork is checkNetwork, retried for a moment while the network is
+// not found.
+func (r *Runtime) awaitNetwork(ctx context.Context, name string, subnet netip.Prefix) error {
+	var err error
+	for range 20 {
+		if err = r.checkNetwork(ctx, name, subnet); !cerrdefs.IsNotFound(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // checkNetwork returns a NotFound engine error when the network is absent

@@ -1,0 +1,210 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/berth-dev/berth/api"
+)
+
+// Sentinel errors of the proxy.
+var (
+	// ErrConfig: the configuration cannot be used (Validate's errors wrap it).
+	ErrConfig = errors.New("proxy: invalid config")
+	// ErrIPTables: an iptables tool failed (the error carries its stderr).
+	ErrIPTables = errors.New("proxy: iptables")
+	// ErrHost: a sysfs or procfs switch could not be read or set.
+	ErrHost = errors.New("proxy: host network setting")
+)
+
+// Proxier keeps the host's iptables in step with the cluster's Services and
+// Endpoints. Build it with New and call Run once.
+type Proxier struct {
+	cfg  Config
+	log  *slog.Logger
+	exec Executor
+
+	// dirty has a token when the state changed since the last sync.
+	dirty chan struct{}
+
+	mu        sync.Mutex
+	services  map[string]*api.Service   // by namespace/name
+	endpoints map[string]*api.Endpoints // by namespace/name
+	listed    map[string]bool           // kind → first list done
+
+	syncs      atomic.Int64
+	lastRules  []byte // the rules of the last successful restore (loop only)
+	warnedBrNF bool   // loop only
+}
+
+// New builds a proxier; it touches nothing until Run.
+func New(cfg Config) (*Proxier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	x := cfg.Executor
+	if x == nil {
+		x = &IPTables{}
+	}
+	return &Proxier{
+		cfg: cfg, log: cfg.logger().With("component", "proxy"), exec: x,
+		dirty:    make(chan struct{}, 1),
+		services: map[string]*api.Service{}, endpoints: map[string]*api.Endpoints{},
+		listed: map[string]bool{},
+	}, nil
+}
+
+// Syncs counts the restores applied so far.
+func (p *Proxier) Syncs() int64 { return p.syncs.Load() }
+
+// Run follows the cluster and rewrites the rules until ctx ends. The rules
+// stay when it returns (a restarted client takes them over); Cleanup removes
+// them. The first sync waits until both Services and Endpoints were listed,
+// so a restart never wipes working rules with an empty view.
+func (p *Proxier) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, kind := range []string{"Service", "Endpoints"} {
+		res, ok := api.ResourceForKind(kind)
+		if !ok {
+			return fmt.Errorf("proxy: the api package has no %s resource", kind)
+		}
+		wg.Go(func() { p.follow(ctx, res) })
+	}
+	defer wg.Wait()
+	p.loop(ctx)
+	return nil
+}
+
+// loop is the proxier's event loop: it syncs when the state changed (no more
+// often than MinSyncInterval), every SyncPeriod, and after a failure once
+// the back-off has passed.
+func (p *Proxier) loop(ctx context.Context) {
+	period := time.NewTicker(p.cfg.SyncPeriod)
+	defer period.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	backoff := p.cfg.RetryInterval
+	var last time.Time
+	for {
+		force := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.dirty:
+		case <-period.C:
+			force = true
+		case <-retry.C:
+			force = true
+		}
+		if !p.ready() {
+			continue
+		}
+		if wait := time.Until(last.Add(p.cfg.MinSyncInterval)); wait > 0 && !sleep(ctx, wait) {
+			return
+		}
+		select { // what arrived while waiting is in this sync
+		case <-p.dirty:
+		default:
+		}
+		last = time.Now()
+		if err := p.sync(ctx, force); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.log.Warn("service proxy sync failed; retrying", "in", backoff, "err", err)
+			retry.Reset(backoff)
+			backoff = min(2*backoff, p.cfg.SyncPeriod)
+			continue
+		}
+		backoff = p.cfg.RetryInterval
+	}
+}
+
+// sync writes the rules of the current state. Unless force, it skips the
+// restore when the rules equal the last ones applied.
+func (p *Proxier) sync(ctx context.Context, force bool) error {
+	ports := p.ports()
+	rs := Render(ports, RenderOptions{Prefix: p.cfg.prefix(), ClusterCIDR: p.cfg.ClusterCIDR})
+	rules := rulesText(rs)
+	if !force && p.lastRules != nil && bytes.Equal(rules, p.lastRules) {
+		return nil
+	}
+	save, err := p.exec.Save(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := p.exec.Restore(ctx, rs.Payload(ParseSave(save))); err != nil {
+		p.lastRules = nil
+		return err
+	}
+	p.lastRules = rules
+	p.syncs.Add(1)
+	p.log.Debug("service rules applied", "ports", len(ports), "took", time.Since(start))
+	if err := p.exec.PrepareBridges(p.cfg.ClusterCIDR); err != nil {
+		p.log.Warn("pod bridges: hairpin or route_localnet not set", "err", err)
+	}
+	if x, ok := p.exec.(interface{ BridgeNetfilter() bool }); ok && !p.warnedBrNF && !x.BridgeNetfilter() {
+		p.warnedBrNF = true
+		p.log.Warn("net.bridge.bridge-nf-call-iptables is not 1: service traffic between pods of one bridge will fail")
+	}
+	return nil
+}
+
+// rulesText is the desired state as bytes, to tell a change from none.
+func rulesText(rs *Ruleset) []byte {
+	var b bytes.Buffer
+	for _, t := range tables {
+		for _, c := range rs.Chains(t) {
+			b.WriteString(c + "\n")
+		}
+		for _, r := range rs.Rules(t) {
+			b.WriteString(r + "\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// ports builds the service ports of the current state.
+func (p *Proxier) ports() []ServicePort {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	svcs := make([]*api.Service, 0, len(p.services))
+	for _, s := range p.services {
+		svcs = append(svcs, s)
+	}
+	return BuildPorts(svcs, p.endpoints)
+}
+
+func (p *Proxier) ready() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.listed["Service"] && p.listed["Endpoints"]
+}
+
+// markDirty asks the loop for a sync; it never blocks.
+func (p *Proxier) markDirty() {
+	select {
+	case p.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
