@@ -48,26 +48,30 @@ func TestConnection(t *testing.T) {
 		t.Fatalf("config mode %v, %v; want 0600", fi.Mode(), err)
 	}
 	tests := []struct {
-		name     string
-		args     []string
-		envAddr  string
-		want     connection
-		wantNoCA bool
+		name    string
+		args    []string
+		envAddr string
+		want    connection
 	}{
-		{"the current context", nil, "", connection{server: "http://10.0.0.1:6440", token: "berth-p.secret", caFile: "/ca.pem"}, false},
+		{"the current context", nil, "", connection{server: "http://10.0.0.1:6440", token: "berth-p.secret", caFile: "/ca.pem"}},
 		{"--addr of the context's server", []string{"--addr", "http://10.0.0.1:6440/"}, "",
-			connection{server: "http://10.0.0.1:6440", token: "berth-p.secret", caFile: "/ca.pem"}, false},
+			connection{server: "http://10.0.0.1:6440", token: "berth-p.secret", caFile: "/ca.pem"}},
 		{"--addr elsewhere gets no token", []string{"--addr", "http://10.0.0.9:6440"}, "",
-			connection{server: "http://10.0.0.9:6440"}, true},
-		{"BERTH_ADDR elsewhere too", nil, "http://10.0.0.9:6440", connection{server: "http://10.0.0.9:6440"}, true},
+			connection{server: "http://10.0.0.9:6440"}},
+		{"BERTH_ADDR elsewhere too", nil, "http://10.0.0.9:6440", connection{server: "http://10.0.0.9:6440"}},
 		{"--token wins", []string{"--token", "berth-x.y"}, "",
-			connection{server: "http://10.0.0.1:6440", token: "berth-x.y", caFile: "/ca.pem"}, false},
+			connection{server: "http://10.0.0.1:6440", token: "berth-x.y", caFile: "/ca.pem"}},
 		{"--token and --addr", []string{"--addr", "http://10.0.0.9:6440", "--token", "berth-x.y"}, "",
-			connection{server: "http://10.0.0.9:6440", token: "berth-x.y"}, true},
+			connection{server: "http://10.0.0.9:6440", token: "berth-x.y"}},
+		{"BERTH_TOKEN wins", []string{"--token", ""}, "",
+			connection{server: "http://10.0.0.1:6440", token: "berth-env.secret", caFile: "/ca.pem"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("BERTH_ADDR", tt.envAddr)
+			if tt.name == "BERTH_TOKEN wins" {
+				t.Setenv("BERTH_TOKEN", "berth-env.secret")
+			}
 			g := &globals{}
 			cmd := &cobra.Command{}
 			addr := DefaultAddr

@@ -134,7 +134,7 @@ type connection struct {
 // (or BERTH_TOKEN) win; what they leave open comes from the current context. The
 // context's token goes only to the context's server, never to another --addr.
 func (g *globals) connection(cmd *cobra.Command) (connection, error) {
-	conn := connection{server: g.addr, token: g.token}
+	conn := connection{server: g.addr, token: g.explicitToken()}
 	addrGiven := os.Getenv("BERTH_ADDR") != ""
 	if f := cmd.Flags().Lookup("addr"); f != nil && f.Changed {
 		addrGiven = true
@@ -154,6 +154,15 @@ func (g *globals) connection(cmd *cobra.Command) (connection, error) {
 		}
 	}
 	return conn, nil
+}
+
+// explicitToken is --token, else BERTH_TOKEN (read here, not as the flag's default,
+// so --help never prints it).
+func (g *globals) explicitToken() string {
+	if g.token != "" {
+		return g.token
+	}
+	return os.Getenv("BERTH_TOKEN")
 }
 
 // sameServer compares two API addresses as URLs (a trailing slash or case of the

@@ -38,7 +38,8 @@ readable by you only) and make it the current one. Later commands use it unless
 					return err
 				}
 			}
-			conn := connection{server: server, token: g.token, caFile: ca}
+			token := g.explicitToken()
+			conn := connection{server: server, token: token, caFile: ca}
 			opts, err := conn.clientOptions()
 			if err != nil {
 				return err
@@ -58,7 +59,7 @@ readable by you only) and make it the current one. Later commands use it unless
 			if err != nil {
 				return err
 			}
-			cfg.setContext(configContext{Name: name, Server: strings.TrimRight(server, "/"), CertificateAuthority: ca, Token: g.token})
+			cfg.setContext(configContext{Name: name, Server: strings.TrimRight(server, "/"), CertificateAuthority: ca, Token: token})
 			cfg.CurrentContext = name
 			if err := cfg.save(path); err != nil {
 				return err

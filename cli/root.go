@@ -66,7 +66,7 @@ func NewRoot() *cobra.Command {
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.addr, "addr", addr, "address of a Berth server's HTTP API (env BERTH_ADDR; default: the current context's, see berth login)")
-	pf.StringVar(&g.token, "token", os.Getenv("BERTH_TOKEN"), "bearer token for the API (env BERTH_TOKEN; default: the current context's)")
+	pf.StringVar(&g.token, "token", "", "bearer token for the API (env BERTH_TOKEN; default: the current context's)")
 	pf.StringVarP(&g.namespace, "namespace", "n", "default", "namespace of the objects")
 	pf.StringVarP(&g.output, "output", "o", "", "output format (each command lists its own)")
 	pf.DurationVar(&g.retryTimeout, "retry-timeout", api.DefaultRetry,

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/hashicorp/raft"
@@ -34,6 +36,8 @@ var (
 	// errUnknownToken names a token this server's store does not hold (yet).
 	errUnknownToken = errors.New("invalid bearer token: no such token (revoked?)")
 	errTokenExpired = errors.New("the bearer token has expired")
+	// errNoServiceAccount: the token's ServiceAccount was deleted (or is not here yet).
+	errNoServiceAccount = errors.New("invalid bearer token: its ServiceAccount does not exist")
 )
 
 // The groups Berth gives meaning to, as Kubernetes does.
@@ -135,6 +139,9 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			writeError(w, forbiddenBy(attrs))
 			return
 		}
+		if needsEscalationCheck(attrs) && !s.allowGrant(w, r, attrs) {
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
 	})
 }
@@ -151,5 +158,28 @@ func (s *Server) passDenied(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	s.fwd.forward(w, r, addr)
+	return true
+}
+
+// allowGrant runs the escalation check on a write of an RBAC object and reports
+// whether the request may go on; if not, it has been answered. The body is read
+// here and put back for the handler.
+func (s *Server) allowGrant(w http.ResponseWriter, r *http.Request, a attributes) bool {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	obj, _, err := api.DecodeObject(body)
+	if err != nil {
+		return true // the handler says what is wrong with it
+	}
+	if e := checkEscalation(storeRBAC{s.fsm}, a, obj); e != nil {
+		if !s.passDenied(w, r) {
+			writeError(w, e)
+		}
+		return false
+	}
 	return true
 }

@@ -230,3 +230,66 @@ func TestTokenSecretHash(t *testing.T) {
 		t.Errorf("hash %q shows the secret, or the secret %q is short", h, secret)
 	}
 }
+
+func TestEscalationCheck(t *testing.T) {
+	f := newFakeRBAC()
+	f.clusterRoles["paths"] = &api.ClusterRole{ObjectMeta: api.ObjectMeta{Name: "paths"}, Rules: []api.PolicyRule{
+		{Verbs: []string{"get"}, NonResourceURLs: []string{"/v1/*"}},
+		{Verbs: []string{"create"}, APIGroups: []string{api.RBACGroup}, Resources: []string{"clusterroles"}}}}
+	f.roles["a/binder"] = &api.Role{ObjectMeta: api.ObjectMeta{Namespace: "a", Name: "binder"}, Rules: []api.PolicyRule{
+		{Verbs: []string{"bind"}, APIGroups: []string{api.RBACGroup}, Resources: []string{"clusterroles"}, ResourceNames: []string{"cluster-admin"}},
+		{Verbs: []string{"create"}, APIGroups: []string{api.RBACGroup}, Resources: []string{"rolebindings"}}}}
+	f.rbs = []*api.RoleBinding{
+		roleBinding("a", "alice-admin", "ClusterRole", "admin", api.Subject{Kind: "User", Name: "alice"}),
+		roleBinding("a", "bob-binder", "Role", "binder", api.Subject{Kind: "User", Name: "bob"}),
+	}
+	f.crbs = append(f.crbs, clusterRoleBinding("dave-paths", "paths", api.Subject{Kind: "User", Name: "dave"}))
+	alice, bob, dave, root := authUser("alice"), authUser("bob"), authUser("dave"), authUser("root", groupMasters)
+	ref := func(kind, name string) api.RoleRef {
+		return api.RoleRef{APIGroup: api.RBACGroup, Kind: kind, Name: name}
+	}
+	tests := []struct {
+		name  string
+		u     *userInfo
+		ns    string
+		obj   api.Object
+		allow bool
+		want  string // in the error
+	}{
+		{"bind a role one holds", alice, "a", &api.RoleBinding{RoleRef: ref("ClusterRole", "edit")}, true, ""},
+		{"bind view: held through edit", alice, "a", &api.RoleBinding{RoleRef: ref("ClusterRole", "view")}, true, ""},
+		{"bind cluster-admin in one's namespace", alice, "a", &api.RoleBinding{ObjectMeta: api.ObjectMeta{Name: "x"}, RoleRef: ref("ClusterRole", "cluster-admin")}, false,
+			`rolebindings.rbac.authorization.k8s.io "x" is forbidden: User "alice" is attempting to grant RBAC permissions not currently held: {APIGroups:["*"], Resources:["*"], Verbs:["*"]}`},
+		{"bind a missing role", alice, "a", &api.RoleBinding{RoleRef: ref("ClusterRole", "nope")}, false, `clusterroles.rbac.authorization.k8s.io "nope" not found`},
+		{"a Role within one's rights", alice, "a", &api.Role{Rules: []api.PolicyRule{
+			{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"x"}}}}, true, ""},
+		{"a Role beyond them", alice, "a", &api.Role{Rules: []api.PolicyRule{
+			{Verbs: []string{"get", "list"}, APIGroups: []string{""}, Resources: []string{"pods", "nodes"}}}}, false,
+			`{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}; {APIGroups:[""], Resources:["nodes"], Verbs:["list"]}`},
+		{"rights in a do not count in b", alice, "b", &api.Role{Rules: []api.PolicyRule{
+			{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}}}}, false, `Resources:["pods"]`},
+		{"a ClusterRoleBinding needs cluster-wide rights", alice, "", &api.ClusterRoleBinding{RoleRef: ref("ClusterRole", "view")}, false, "not currently held"},
+		{"the bind verb", bob, "a", &api.RoleBinding{RoleRef: ref("ClusterRole", "cluster-admin")}, true, ""},
+		{"bind is per role name", bob, "a", &api.RoleBinding{RoleRef: ref("ClusterRole", "edit")}, false, "not currently held"},
+		{"paths by prefix", dave, "", &api.ClusterRole{Rules: []api.PolicyRule{{Verbs: []string{"get"}, NonResourceURLs: []string{"/v1/status"}}}}, true, ""},
+		{"paths not held", dave, "", &api.ClusterRole{Rules: []api.PolicyRule{{Verbs: []string{"get"}, NonResourceURLs: []string{"/metrics"}}}}, false,
+			`{NonResourceURLs:["/metrics"], Verbs:["get"]}`},
+		{"masters grant anything", root, "", &api.ClusterRoleBinding{RoleRef: ref("ClusterRole", "cluster-admin")}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := api.ResourceForObject(tt.obj)
+			a := resAttrs(tt.u, "create", api.RBACGroup, r.Plural, "", tt.ns, "")
+			if !needsEscalationCheck(a) {
+				t.Fatal("not checked")
+			}
+			err := checkEscalation(f, a, tt.obj)
+			if tt.allow != (err == nil) {
+				t.Fatalf("error = %v, want allowed=%v", err, tt.allow)
+			}
+			if err != nil && !strings.Contains(err.Status.Message, tt.want) {
+				t.Errorf("error %q does not contain %q", err.Status.Message, tt.want)
+			}
+		})
+	}
+}

@@ -135,6 +135,7 @@ func TestAuthUnauthenticated(t *testing.T) {
 	}
 	expired := createToken(t, ts.client, api.TokenSpec{User: "late", ExpirationTimestamp: api.NewTime(time.Now().Add(-time.Minute))})
 	live := createToken(t, ts.client, api.TokenSpec{User: "alive"})
+	saToken := createToken(t, ts.client, api.TokenSpec{User: api.ServiceAccountUsername("default", "ci")})
 	liveName, _, _ := api.ParseToken(live)
 	tests := []struct {
 		name, header, want string
@@ -146,6 +147,7 @@ func TestAuthUnauthenticated(t *testing.T) {
 		{"wrong secret", "Bearer " + api.TokenPrefix + liveName + "." + secret, "invalid bearer token"},
 		{"revoked", "Bearer " + revoked, "no such token"},
 		{"expired", "Bearer " + expired, "expired"},
+		{"service account missing", "Bearer " + saToken, "ServiceAccount does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +180,18 @@ func TestAuthUnauthenticated(t *testing.T) {
 	if _, err := ts.clientAs(t, live).SelfSubjectAccessReview(ctx, api.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &api.ResourceAttributes{Verb: "get", Resource: "pods"}}); err != nil {
 		t.Errorf("a live token: %v", err)
+	}
+	// Once the ServiceAccount exists its token works, and its groups count.
+	mustCreate(t, ts.client, &api.ServiceAccount{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: api.ObjectMeta{Namespace: "default", Name: "ci"}})
+	mustCreate(t, ts.client, &api.RoleBinding{
+		TypeMeta:   api.TypeMeta{APIVersion: api.RBACGroup + "/v1", Kind: "RoleBinding"},
+		ObjectMeta: api.ObjectMeta{Namespace: "default", Name: "sas-view"},
+		Subjects:   []api.Subject{{Kind: "Group", APIGroup: api.RBACGroup, Name: "system:serviceaccounts:default"}},
+		RoleRef:    api.RoleRef{APIGroup: api.RBACGroup, Kind: "ClusterRole", Name: "view"},
+	})
+	if _, err := ts.clientAs(t, saToken).List(ctx, mustRes(t, "Pod"), "default", api.ListOptions{}); err != nil {
+		t.Errorf("the ServiceAccount's token, viewer by its group: %v", err)
 	}
 }
 
@@ -322,5 +336,34 @@ func TestAuthOffActsAsAdmin(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ts.s.cfg.DataDir, AdminTokenFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("admin.token with auth off: %v", err)
+	}
+}
+
+// TestAuthEscalation: a namespace admin may hand out edit in their namespace but not
+// bind cluster-admin there, which would let them delete the namespace itself.
+func TestAuthEscalation(t *testing.T) {
+	ts, _ := mustStartAuthServer(t)
+	mustCreate(t, ts.client, namespace("a"))
+	binding := func(name, role, user string) *api.RoleBinding {
+		return &api.RoleBinding{
+			TypeMeta:   api.TypeMeta{APIVersion: api.RBACGroup + "/v1", Kind: "RoleBinding"},
+			ObjectMeta: api.ObjectMeta{Namespace: "a", Name: name},
+			Subjects:   []api.Subject{{Kind: "User", APIGroup: api.RBACGroup, Name: user}},
+			RoleRef:    api.RoleRef{APIGroup: api.RBACGroup, Kind: "ClusterRole", Name: role},
+		}
+	}
+	mustCreate(t, ts.client, binding("bob-admin", "admin", "bob"))
+	bob := ts.clientAs(t, createToken(t, ts.client, api.TokenSpec{User: "bob"}))
+	if _, err := bob.Create(context.Background(), binding("carol-edit", "edit", "carol")); err != nil {
+		t.Fatalf("bob binds edit: %v", err)
+	}
+	_, err := bob.Create(context.Background(), binding("bob-root", "cluster-admin", "bob"))
+	var e *api.Error
+	if !errors.As(err, &e) || e.Status.Code != http.StatusForbidden ||
+		!strings.Contains(e.Status.Message, `User "bob" is attempting to grant RBAC permissions not currently held`) {
+		t.Fatalf("bob binds cluster-admin: %v, want 403", err)
+	}
+	if _, err := bob.Delete(context.Background(), mustRes(t, "Namespace"), "", "a", api.DeleteOptions{}); api.ReasonOf(err) != api.ReasonForbidden {
+		t.Errorf("bob deletes his namespace: %v, want 403", err)
 	}
 }

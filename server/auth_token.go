@@ -69,7 +69,7 @@ func (a *tokenAuthenticator) authenticate(r *http.Request) (*userInfo, bool, err
 	if ns, sa, isSA := serviceAccountOf(u.Name); isSA {
 		// A ServiceAccount's token dies with it, as in Kubernetes.
 		if _, ok := a.store.Get(serviceAccountRes, ns, sa); !ok {
-			return nil, true, errUnknownToken
+			return nil, true, errNoServiceAccount
 		}
 		u.Groups = append(u.Groups, "system:serviceaccounts", "system:serviceaccounts:"+ns)
 	}
