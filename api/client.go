@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,23 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 		}
 	}
 }
+
+// WithTLSConfig makes the client speak TLS with cfg (the cluster CA to trust and,
+// for agents, a client certificate); the base URL should be https://. Nil changes
+// nothing.
+func WithTLSConfig(cfg *tls.Config) ClientOption {
+	return func(c *Client) {
+		if cfg == nil {
+			return
+		}
+		t := newTransport()
+		t.TLSClientConfig = cfg
+		c.hc = &http.Client{Transport: t}
+	}
+}
+
+// BaseURL is the server address the client was made for.
+func (c *Client) BaseURL() string { return c.base.String() }
 
 // WithRetry sets how long a call retries "503 no leader" answers (honoring Retry-After)
 // and refused connections, both of which guarantee the request was not applied. Zero

@@ -32,6 +32,8 @@ func Default(obj Object) {
 		}
 	case *Secret:
 		defaultSecret(o)
+	case *NetworkPolicy:
+		defaultNetworkPolicy(o)
 	case *LimitRange:
 		defaultLimitRange(o)
 	case *Namespace:

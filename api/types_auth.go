@@ -33,7 +33,17 @@ type TokenSpec struct {
 	ExpirationTimestamp *Time `json:"expirationTimestamp,omitempty"`
 	// Description says what the token is for.
 	Description string `json:"description,omitempty"`
+	// Join, when set, makes this a join token for that role ("server" or "client"):
+	// it gets a joiner its certificate (POST /v1/join) and is never a bearer token.
+	// Its string is "BERTH-1-<sha256 of the CA certificate>-<name>.<secret>".
+	Join string `json:"join,omitempty"`
 }
+
+// The roles a join token may be for.
+const (
+	JoinRoleServer = "server"
+	JoinRoleClient = "client"
+)
 
 // TokenStatus is set by the server.
 type TokenStatus struct {

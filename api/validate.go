@@ -201,6 +201,8 @@ func validateKind(l *errs, obj Object) {
 		validateIngress(l, o)
 	case *IngressClass:
 		validateIngressClass(l, o)
+	case *NetworkPolicy:
+		validateNetworkPolicy(l, o)
 	case *ConfigMap:
 		validateConfigMap(l, o)
 	case *Secret:

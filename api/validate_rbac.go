@@ -125,6 +125,9 @@ func validateToken(l *errs, t *Token) {
 			l.invalid(fmt.Sprintf("spec.groups[%d]", i), g, "must not be empty")
 		}
 	}
+	if j := t.Spec.Join; j != "" && j != JoinRoleServer && j != JoinRoleClient {
+		l.invalid("spec.join", j, "must be server or client")
+	}
 	if ns, name, ok := strings.Cut(strings.TrimPrefix(t.Spec.User, "system:serviceaccount:"), ":"); ok &&
 		strings.HasPrefix(t.Spec.User, "system:serviceaccount:") {
 		l.name("spec.user", ns, isDNS1123Label)

@@ -118,6 +118,8 @@ func Warnings(obj Object) []string {
 		w = jobWarnings(w, o)
 	case *Ingress:
 		w = ingressWarnings(w, o)
+	case *NetworkPolicy:
+		w = networkPolicyWarnings(w, o)
 	case *ResourceQuota:
 		w = quotaWarnings(w, o)
 	case *LimitRange:

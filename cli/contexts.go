@@ -134,7 +134,7 @@ type connection struct {
 // (or BERTH_TOKEN) win; what they leave open comes from the current context. The
 // context's token goes only to the context's server, never to another --addr.
 func (g *globals) connection(cmd *cobra.Command) (connection, error) {
-	conn := connection{server: g.addr, token: g.explicitToken()}
+	conn := connection{server: g.addr, token: g.explicitToken(), caFile: g.explicitCA()}
 	addrGiven := os.Getenv("BERTH_ADDR") != ""
 	if f := cmd.Flags().Lookup("addr"); f != nil && f.Changed {
 		addrGiven = true
@@ -153,7 +153,18 @@ func (g *globals) connection(cmd *cobra.Command) (connection, error) {
 			conn.token = ctx.Token
 		}
 	}
+	if ca := g.explicitCA(); ca != "" {
+		conn.caFile = ca
+	}
 	return conn, nil
+}
+
+// explicitCA is --ca, else BERTH_CA.
+func (g *globals) explicitCA() string {
+	if g.ca != "" {
+		return g.ca
+	}
+	return os.Getenv("BERTH_CA")
 }
 
 // explicitToken is --token, else BERTH_TOKEN (read here, not as the flag's default,

@@ -11,7 +11,7 @@ func newOperatorCommand(g *globals) *cobra.Command {
 	op := &cobra.Command{Use: "operator", Short: "Operate the cluster's servers"}
 	raft := &cobra.Command{Use: "raft", Short: "Inspect and change the Raft configuration"}
 	raft.AddCommand(newListPeersCommand(g), newRemovePeerCommand(g))
-	op.AddCommand(raft)
+	op.AddCommand(raft, newKeyringCommand(g), newGossipCommand(g))
 	return op
 }
 

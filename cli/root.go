@@ -36,6 +36,7 @@ const DefaultAddr = "http://127.0.0.1:6440"
 type globals struct {
 	addr           string
 	token          string // --token or BERTH_TOKEN; "" leaves it to the context
+	ca             string // --ca or BERTH_CA: the cluster CA's PEM file; "" leaves it to the context
 	namespace      string
 	output         string
 	retryTimeout   time.Duration
@@ -66,6 +67,7 @@ func NewRoot() *cobra.Command {
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.addr, "addr", addr, "address of a Berth server's HTTP API (env BERTH_ADDR; default: the current context's, see berth login)")
+	pf.StringVar(&g.ca, "ca", "", "PEM file of the cluster CA to trust for https:// servers (env BERTH_CA; default: the current context's)")
 	pf.StringVar(&g.token, "token", "", "bearer token for the API (env BERTH_TOKEN; default: the current context's)")
 	pf.StringVarP(&g.namespace, "namespace", "n", "default", "namespace of the objects")
 	pf.StringVarP(&g.output, "output", "o", "", "output format (each command lists its own)")

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/pki"
 )
 
 // `berth token` manages user tokens (Token objects): `create --user`. Join tokens
@@ -23,11 +24,11 @@ func newTokenCommand(g *globals) *cobra.Command {
 }
 
 func newTokenCreateCommand(g *globals) *cobra.Command {
-	var user, description, name string
+	var user, description, name, join string
 	var groups []string
 	var ttl time.Duration
 	cmd := &cobra.Command{
-		Use:   "create --user USER [--group GROUP]... [--ttl DURATION]",
+		Use:   "create (--user USER [--group GROUP]... | --join server|client) [--ttl DURATION]",
 		Short: "Make a bearer token for a user and print it; it is shown only this once",
 		Long: `Make a bearer token that authenticates as --user in the --group groups and print
 it. The cluster keeps only its hash: save it now. Grant the user rights with a
@@ -35,8 +36,15 @@ RoleBinding or ClusterRoleBinding; a token in group system:masters is an
 administrator's, one in system:nodes a node agent's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if user == "" {
-				return fmt.Errorf("%w: --user is required", ErrUsage)
+			switch {
+			case join != "" && join != api.JoinRoleServer && join != api.JoinRoleClient:
+				return fmt.Errorf("%w: --join must be server or client", ErrUsage)
+			case join != "" && (user != "" || len(groups) > 0):
+				return fmt.Errorf("%w: a join token (--join) has no --user or --group: its role is in the certificate it gets", ErrUsage)
+			case join != "":
+				user = "system:join:" + join
+			case user == "":
+				return fmt.Errorf("%w: --user (a bearer token) or --join server|client (a join token) is required", ErrUsage)
 			}
 			if ttl < 0 {
 				return fmt.Errorf("%w: --ttl must not be negative", ErrUsage)
@@ -48,7 +56,7 @@ administrator's, one in system:nodes a node agent's.`,
 			tok := &api.Token{
 				TypeMeta:   api.TypeMeta{APIVersion: api.AuthGroup + "/v1", Kind: "Token"},
 				ObjectMeta: api.ObjectMeta{Name: name},
-				Spec:       api.TokenSpec{User: user, Groups: groups, Description: description},
+				Spec:       api.TokenSpec{User: user, Groups: groups, Description: description, Join: join},
 			}
 			if ttl > 0 {
 				tok.Spec.ExpirationTimestamp = api.NewTime(time.Now().Add(ttl))
@@ -74,6 +82,7 @@ administrator's, one in system:nodes a node agent's.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&user, "user", "", "the user name the token authenticates as")
+	f.StringVar(&join, "join", "", "make a join token for a new server or client (BERTH-1-...) instead of a bearer token")
 	f.StringSliceVar(&groups, "group", nil, "a group the user is in; repeatable")
 	f.DurationVar(&ttl, "ttl", 0, "how long the token works (0: until revoked)")
 	f.StringVar(&description, "description", "", "what the token is for")
@@ -142,6 +151,8 @@ func newTokenRevokeCommand(g *globals) *cobra.Command {
 				id := a
 				if name, _, ok := api.ParseToken(a); ok {
 					id = name // the whole bearer string names its token too
+				} else if _, secret, err := pki.ParseJoinToken(a); err == nil {
+					id, _, _ = strings.Cut(secret, ".") // so does a join token
 				}
 				if _, err := c.Delete(cmd.Context(), res, "", id, api.DeleteOptions{}); err != nil {
 					return err

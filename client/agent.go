@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/berth-dev/berth/client/runtime/docker"
 	"github.com/berth-dev/berth/client/runtime/fake"
 	"github.com/berth-dev/berth/gossip"
+	"github.com/berth-dev/berth/pki"
 )
 
 // Sentinel errors of the agent.
@@ -66,6 +68,8 @@ type Agent struct {
 	ipam    *ipam
 	wg      sync.WaitGroup // pod workers
 	gossip  *gossip.Gossip
+	// tls is the node's certificate (tls.go); nil with --insecure-dev.
+	tls *pki.LiveIdentity
 
 	runCancel context.CancelFunc
 	dns       agentDNS // the node-local DNS and the host's resolv.conf (dns.go)
@@ -74,6 +78,7 @@ type Agent struct {
 	// Service networking (servicenet.go).
 	clusterCIDR netip.Prefix // guarded by mu; learned from the servers when needed
 	proxyRan    atomic.Bool  // the service proxy started: Shutdown cleans its rules
+	netpolRan   atomic.Bool  // the network policy enforcer started (netpol_start.go)
 }
 
 // New builds an agent with the runtime named by cfg.Runtime and binds the
@@ -123,7 +128,13 @@ func newAgent(cfg Config, rt runtime.Runtime) (*Agent, error) {
 	if cfg.Count > 1 {
 		return nil, fmt.Errorf("%w: --count %d runs hollow nodes (NewHollow), not one agent", ErrConfig, cfg.Count)
 	}
-	apis, err := newAPIPool(cfg.Servers, cfg.Token)
+	a0 := &Agent{cfg: cfg, log: cfg.logger().With("node", cfg.Name)}
+	if cfg.TLS != nil {
+		if err := a0.setupTLS(); err != nil {
+			return nil, err
+		}
+	}
+	apis, err := newAPIPool(cfg.Servers, cfg.Token, a0.apiTLS())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -139,6 +150,7 @@ func newAgent(cfg Config, rt runtime.Runtime) (*Agent, error) {
 		ln:      ln,
 		workers: map[string]*podWorker{},
 		runDone: make(chan struct{}),
+		tls:     a0.tls,
 
 		startSlots: make(chan struct{}, maxConcurrentStarts),
 
@@ -171,8 +183,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Unlock()
 
 	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = a.httpSrv.Serve(a.ln) }()
+	go func() { _ = a.httpSrv.Serve(a.endpointListener()) }()
 	defer a.stopHTTP()
+	go a.certRenewLoop(ctx)
 
 	if len(a.cfg.Join) > 0 {
 		if err := a.joinGossip(); err != nil {
@@ -214,6 +227,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.cfg.Proxy {
 		loops.Go(func() { a.runProxy(ctx) })
 	}
+	if a.cfg.NetworkPolicy {
+		loops.Go(func() { a.runNetworkPolicy(ctx) })
+	}
 	<-ctx.Done()
 	loops.Wait()
 	a.wg.Wait()
@@ -254,7 +270,7 @@ func (a *Agent) Shutdown(ctx context.Context, removePods bool) error {
 		if rerr := a.rt.RemoveNetwork(ctx, a.cfg.PodNetwork); rerr != nil && !errors.Is(rerr, runtime.ErrConflict) {
 			a.log.Info("pod network kept", "network", a.cfg.PodNetwork, "err", rerr)
 		}
-		err = errors.Join(err, a.cleanupProxy(ctx))
+		err = errors.Join(err, a.cleanupProxy(ctx), a.cleanupNetworkPolicy(ctx))
 	}
 	if a.closeRT != nil {
 		err = errors.Join(err, a.closeRT())
@@ -283,6 +299,9 @@ func (a *Agent) joinGossip() error {
 	cfg.AdvertiseAddr = a.cfg.AdvertiseAddr
 	cfg.Meta = gossip.Meta{Role: gossip.RoleClient, ID: a.cfg.Name, Version: a.cfg.Version}
 	cfg.Logger = a.log
+	if err := a.setGossipKeys(&cfg); err != nil {
+		return err
+	}
 	g, err := gossip.New(cfg)
 	if err != nil {
 		return err
@@ -322,7 +341,7 @@ func (a *Agent) discoverServers(ctx context.Context) error {
 		default:
 			for _, m := range g.Members() {
 				if m.State == gossip.StateAlive && m.Meta.Role == gossip.RoleServer && m.Meta.HTTPAddr != "" {
-					urls = append(urls, "http://"+m.Meta.HTTPAddr)
+					urls = append(urls, a.apiScheme()+"://"+m.Meta.HTTPAddr)
 				}
 			}
 			if len(urls) == 0 && attempt%5 == 0 {
@@ -330,7 +349,7 @@ func (a *Agent) discoverServers(ctx context.Context) error {
 			}
 		}
 		if len(urls) > 0 {
-			pool, err := newAPIPool(urls, a.cfg.Token)
+			pool, err := newAPIPool(urls, a.cfg.Token, a.apiTLS())
 			if err != nil {
 				return err
 			}
@@ -351,10 +370,10 @@ type apiPool struct {
 	cur     atomic.Uint32
 }
 
-func newAPIPool(servers []string, token string) (*apiPool, error) {
+func newAPIPool(servers []string, token string, tlsCfg *tls.Config) (*apiPool, error) {
 	p := &apiPool{}
 	for _, s := range servers {
-		c, err := api.NewClient(s, api.WithRetry(5*time.Second), api.WithTimeout(15*time.Second), api.WithToken(token))
+		c, err := api.NewClient(s, api.WithRetry(5*time.Second), api.WithTimeout(15*time.Second), api.WithToken(token), api.WithTLSConfig(tlsCfg))
 		if err != nil {
 			return nil, err
 		}

@@ -47,6 +47,9 @@ type Config struct {
 	// none, which only a cluster without --auth accepts. It should authenticate a
 	// user in group system:nodes (ClusterRole berth:node).
 	Token string
+	// TLS is the node's certificate and how it gets one (tls.go); nil is
+	// `--insecure-dev`: plain HTTP to the servers.
+	TLS *TLSConfig
 	// Join lists gossip addresses (host:port) to join as role "client".
 	// Empty: no gossip; the agent only talks to Servers.
 	Join []string
@@ -81,6 +84,11 @@ type Config struct {
 	// ClusterIP and NodePort. It needs root and the docker runtime. False (the
 	// library default; `berth client` turns it on with docker): no Services.
 	Proxy bool
+	// NetworkPolicy enforces the cluster's NetworkPolicies for this node's pods
+	// (client/netpol): iptables filter rules. It needs root and the docker
+	// runtime. False (the library default; `berth client` turns it on with
+	// docker): every pod is open.
+	NetworkPolicy bool
 	// NodeLabels are added to the Node's labels (--node-label k=v).
 	NodeLabels map[string]string
 	// StatusInterval is how often the Node's Ready condition is refreshed and
@@ -193,6 +201,9 @@ func (c Config) Validate() error {
 	}
 	if c.Proxy && c.Runtime != RuntimeDocker {
 		errs = append(errs, fmt.Errorf("client: --proxy needs --runtime docker, not %q (hollow pods have no network)", c.Runtime))
+	}
+	if c.NetworkPolicy && c.Runtime != RuntimeDocker {
+		errs = append(errs, fmt.Errorf("client: --network-policy needs --runtime docker, not %q (hollow pods have no network)", c.Runtime))
 	}
 	for k, v := range c.NodeLabels {
 		if k == "" || len(k) > 253 || len(v) > 63 || strings.ContainsAny(k+v, " \t\n=,") {

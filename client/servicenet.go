@@ -15,7 +15,9 @@ import (
 // the pod network, and running the service proxy (client/proxy).
 
 // needsClusterCIDR reports whether the agent must learn the cluster CIDR.
-func (a *Agent) needsClusterCIDR() bool { return a.cfg.SharedPodNetwork || a.cfg.Proxy }
+func (a *Agent) needsClusterCIDR() bool {
+	return a.cfg.SharedPodNetwork || a.cfg.Proxy || a.cfg.NetworkPolicy
+}
 
 // learnClusterCIDR asks the servers for the cluster CIDR (GET /v1/status),
 // retrying until one answers. A server that does not report it is an error

@@ -65,6 +65,14 @@ type Config struct {
 	// SecretKey, when set, encrypts all gossip (AES, 16, 24 or 32 bytes). Every
 	// member must share it; nil means no encryption.
 	SecretKey []byte
+	// Keys are further keys this member decrypts with (a rotation in progress);
+	// SecretKey stays the one it encrypts with. Ignored without SecretKey.
+	Keys [][]byte
+	// OnKeyringChange, when set, is called with the whole keyring (primary first)
+	// after each change made here or sent by a peer (ChangeKeyring), so the owner
+	// can persist it. Called from memberlist's goroutines, one change at a time; it
+	// must not call back into Gossip.
+	OnKeyringChange func(keys [][]byte)
 	// Label, when set, is stamped on every packet; members with another label
 	// ignore us. Keeps two clusters on one network apart. At most 255 bytes.
 	Label string
@@ -163,10 +171,15 @@ func (c Config) Validate() error {
 	case len(c.Label) > memberlist.LabelMaxSize:
 		return bad("label is %d bytes, limit %d", len(c.Label), memberlist.LabelMaxSize)
 	}
-	switch len(c.SecretKey) {
-	case 0, 16, 24, 32:
-	default:
-		return bad("secret key is %d bytes; want 16, 24 or 32", len(c.SecretKey))
+	for _, k := range append([][]byte{c.SecretKey}, c.Keys...) {
+		switch len(k) {
+		case 0, 16, 24, 32:
+		default:
+			return bad("secret key is %d bytes; want 16, 24 or 32", len(k))
+		}
+	}
+	if len(c.Keys) > 0 && len(c.SecretKey) == 0 {
+		return bad("keyring keys given without a secret key")
 	}
 	_, err := encodeMeta(c.Meta, false)
 	return err

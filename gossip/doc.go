@@ -7,7 +7,11 @@
 // of Subscribe. DefaultConfig is tuned so a killed member is declared dead by
 // the others in about 2–3 s on a LAN.
 //
-// It is not a message bus: no user messages or state travel over gossip, only
+// Gossip is encrypted when Config.SecretKey is set (Berth generates the key when
+// the cluster is created and hands it out with the join); ChangeKeyring rotates it
+// on every member. Those keyring changes are the only user messages it sends.
+//
+// It is not a message bus: no other messages or state travel over gossip, only
 // membership and metadata. It does not decide anything (bootstrapping Raft,
 // marking nodes NotReady): the server and client packages do, from what this
 // package reports. It imports nothing of Berth's.

@@ -66,13 +66,15 @@ type Member struct {
 // Gossip is one member of the gossip cluster. Its methods are safe for
 // concurrent use.
 type Gossip struct {
-	cfg    Config
-	log    *slog.Logger
-	ml     *memberlist.Memberlist
-	port   int // bound port (picked by the kernel when Config.BindPort is 0)
-	meta   *metaDelegate
-	roster *roster
-	hub    *hub
+	cfg  Config
+	log  *slog.Logger
+	ml   *memberlist.Memberlist
+	port int // bound port (picked by the kernel when Config.BindPort is 0)
+	meta *metaDelegate
+	// keyring is nil when gossip is not encrypted (no Config.SecretKey).
+	keyring *keyringState
+	roster  *roster
+	hub     *hub
 
 	updateMu sync.Mutex // serialises UpdateMeta and Leave's announcement
 	current  Meta       // the advertised Meta; guarded by updateMu
@@ -110,7 +112,15 @@ func New(cfg Config) (*Gossip, error) {
 	g.hub = newHub(logger, cfg.EventBuffer)
 	g.roster = newRoster(logger, g.hub, cfg.GossipToTheDeadTime)
 
+	if g.keyring, err = newKeyringState(cfg); err != nil {
+		return nil, err
+	}
+	g.meta.onMsg = g.onUserMsg
+
 	mc := cfg.memberlistConfig()
+	if g.keyring != nil {
+		mc.Keyring = g.keyring.ring
+	}
 	mc.Delegate = g.meta
 	mc.Events = g.roster
 	mc.Logger = newMemberlistLogger(logger, g.shut.Load)

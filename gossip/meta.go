@@ -108,6 +108,9 @@ func decodeMeta(b []byte) (Meta, bool, error) {
 // MaxMetaSize: encodeMeta checked it.
 type metaDelegate struct {
 	meta atomic.Pointer[[]byte]
+	// onMsg receives user messages (keyring changes, keyring.go); set before
+	// memberlist starts, called from memberlist's goroutines.
+	onMsg func([]byte)
 }
 
 var _ memberlist.Delegate = (*metaDelegate)(nil)
@@ -124,10 +127,17 @@ func (d *metaDelegate) NodeMeta(limit int) []byte {
 	return *p
 }
 
-// Berth exchanges no user messages or state over gossip: membership and
-// metadata only. These are memberlist's no-op hooks for that.
+// NotifyMsg passes a user message on: the only ones Berth sends are keyring
+// changes (keyring.go). The buffer is memberlist's; onMsg must not keep it.
+func (d *metaDelegate) NotifyMsg(b []byte) {
+	if d.onMsg != nil {
+		d.onMsg(b)
+	}
+}
 
-func (d *metaDelegate) NotifyMsg([]byte)                {}
+// Berth exchanges no state over gossip: membership and metadata only. These
+// are memberlist's no-op hooks for that.
+
 func (d *metaDelegate) GetBroadcasts(int, int) [][]byte { return nil }
 func (d *metaDelegate) LocalState(bool) []byte          { return nil }
 func (d *metaDelegate) MergeRemoteState([]byte, bool)   {}

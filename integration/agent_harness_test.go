@@ -72,6 +72,8 @@ type agentOptions struct {
 	network string
 	// extra are more flags, after the harness's own (so they win: --proxy).
 	extra []string
+	// joinToken, when set, runs the agent with TLS and this client join token.
+	joinToken string
 }
 
 // startAgent launches `berth client` against every server of c, with its own loopback
@@ -88,7 +90,8 @@ func (c *cluster) startAgentWith(t *testing.T, name, runtime string, o agentOpti
 		needDocker(t)
 	}
 	a := &agent{
-		node:    node{name: name, dir: filepath.Join(c.dir, name), ip: nextIP(), httpPort: 6450},
+		node: node{name: name, dir: filepath.Join(c.dir, name), ip: nextIP(), httpPort: 6450,
+			secure: o.joinToken != "", token: o.joinToken},
 		network: fmt.Sprintf("berth-it-%d-%s", os.Getpid()%100000, name),
 		runtime: runtime,
 		extra:   o.extra,
@@ -128,9 +131,10 @@ func (a *agent) clientArgs() []string {
 		"--client-port", "6450", "--servers", strings.Join(a.servers, ","),
 		"--join", strings.Join(a.join, ","),
 		"--pod-network", a.network, "--runtime", a.runtime,
-		// No service proxy unless a test asks (agentOptions.extra): its iptables
-		// rules are host-wide and outlive a killed agent.
-		"--proxy=false"}, a.extra...)
+		// No service proxy nor network policies unless a test asks
+		// (agentOptions.extra): their iptables rules are host-wide and outlive a
+		// killed agent.
+		"--proxy=false", "--network-policy=false", a.tlsFlag()}, a.extra...)
 }
 
 // waitNodeReady waits until the Node exists with condition Ready=True.
@@ -236,4 +240,12 @@ func applyYAML(t *testing.T, n *node, ns, manifest string) {
 		t.Fatal(err)
 	}
 	mustCLI(t, n, "apply", "-n", ns, "-f", f)
+}
+
+// tlsFlag is --insecure-dev, or the client join token of a secure agent.
+func (a *agent) tlsFlag() string {
+	if a.secure {
+		return "--join-token=" + a.token
+	}
+	return "--insecure-dev"
 }

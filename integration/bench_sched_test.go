@@ -155,7 +155,7 @@ func startHollow(t *testing.T, c *cluster, prefix string, n int) *node {
 	}
 	h.argv = func() []string {
 		return []string{"client", "--runtime", "fake", "--count", strconv.Itoa(n), "--name-prefix", prefix,
-			"--data-dir", h.dir, "--bind", h.ip, "--client-port", "6450", "--servers", strings.Join(servers, ",")}
+			"--data-dir", h.dir, "--bind", h.ip, "--client-port", "6450", "--servers", strings.Join(servers, ","), "--insecure-dev"}
 	}
 	h.start(t)
 	t.Cleanup(func() { h.kill(t) })

@@ -28,6 +28,10 @@ type node struct {
 	extra                        []string // more flags
 	// argv, when set, replaces the server's command line (agents use it).
 	argv func() []string
+	// secure runs it with TLS (tls_harness_test.go): no --insecure-dev, an https
+	// address, and api clients that trust ca (a PEM file) and send token.
+	secure    bool
+	ca, token string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -35,7 +39,14 @@ type node struct {
 	log  *os.File
 }
 
-func (n *node) addr() string       { return "http://" + net.JoinHostPort(n.ip, strconv.Itoa(n.httpPort)) }
+func (n *node) addr() string {
+	scheme := "http://"
+	if n.secure {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(n.ip, strconv.Itoa(n.httpPort))
+}
+
 func (n *node) gossipAddr() string { return net.JoinHostPort(n.ip, strconv.Itoa(n.gossPort)) }
 
 func (n *node) args() []string {
@@ -44,6 +55,9 @@ func (n *node) args() []string {
 		"--gossip-port", strconv.Itoa(n.gossPort), "--bootstrap-expect", strconv.Itoa(n.expect)}
 	for _, j := range n.join {
 		a = append(a, "--join", j)
+	}
+	if !n.secure {
+		a = append(a, "--insecure-dev")
 	}
 	return append(a, n.extra...)
 }
@@ -109,7 +123,7 @@ func (n *node) running() bool {
 // answer as it is.
 func (n *node) client(t testing.TB, opts ...api.ClientOption) *api.Client {
 	t.Helper()
-	c, err := api.NewClient(n.addr(), append([]api.ClientOption{api.WithRetry(0)}, opts...)...)
+	c, err := api.NewClient(n.addr(), append(append([]api.ClientOption{api.WithRetry(0)}, n.secureOpts(t)...), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +184,7 @@ func (c *cluster) stopAll() {
 
 // status asks one server for its view.
 func status(ctx context.Context, n *node) (*api.ServerStatus, error) {
-	c, err := api.NewClient(n.addr(), api.WithTimeout(time.Second))
+	c, err := api.NewClient(n.addr(), append(n.secureOpts(nil), api.WithTimeout(time.Second))...)
 	if err != nil {
 		return nil, err
 	}

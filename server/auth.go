@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/pki"
 )
 
 // Authentication and authorization (`--auth`).
@@ -57,6 +58,8 @@ const (
 type userInfo struct {
 	Name   string
 	Groups []string
+	// viaCert: a client certificate authenticated the request (auth_x509.go).
+	viaCert bool
 }
 
 // adminUser is every request's identity while Auth is off.
@@ -100,11 +103,14 @@ func (c authChain) authenticate(r *http.Request) (*userInfo, error) {
 // stream followers hold to the leader to notice its death (leaderprobe.go), which
 // says nothing but "alive".
 func openPath(r *http.Request) bool {
+	if r.URL.Path == pki.JoinPath || r.URL.Path == pki.RenewPath {
+		return r.Method == http.MethodPost // the join token or the certificate is checked there (join.go)
+	}
 	if r.Method != http.MethodGet {
 		return false
 	}
 	switch r.URL.Path {
-	case "/healthz", "/readyz", leaderAlivePath:
+	case "/healthz", "/readyz", leaderAlivePath, pki.JoinCAPath:
 		return true
 	}
 	return false
@@ -117,13 +123,16 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			"Start every server with --auth to require bearer tokens and enforce RBAC.")
 		return next
 	}
-	chain := authChain{&tokenAuthenticator{store: s.fsm}}
+	chain := authChain{&tokenAuthenticator{store: s.fsm}, x509Authenticator{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if openPath(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		u, err := chain.authenticate(r)
+		if err == nil && u.viaCert {
+			r = r.WithContext(withCertUser(r.Context(), u))
+		}
 		if err != nil {
 			if s.passDenied(w, r) {
 				return

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/pki"
 	"github.com/berth-dev/berth/raftfsm"
 )
 
@@ -170,8 +171,12 @@ func (s *Server) ensureBootstrapToken(ctx context.Context) error {
 		s.log.Error("writing the bootstrap admin token", "file", path, "err", err)
 	}
 	if out := s.cfg.AdminTokenOut; out != nil {
+		login := "http://" + s.httpAddr
+		if s.tls != nil {
+			login = "https://" + s.httpAddr + " --ca " + filepath.Join(s.cfg.DataDir, tlsDir, pki.CAFile)
+		}
 		fmt.Fprintf(out, "\nBerth bootstrap admin token (shown once; also in %s):\n\n    %s\n\n"+
-			"Log in with: berth login --server http://%s --token %s\n\n", path, bearer, s.httpAddr, bearer)
+			"Log in with: berth login --server %s --token %s\n\n", path, bearer, login, bearer)
 	}
 	s.log.Warn("made the bootstrap admin token", "token", name, "file", path)
 	// Mark it made. A failure here (leadership lost) lets the next leader make

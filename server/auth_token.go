@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/pki"
 	"github.com/berth-dev/berth/raftfsm"
 )
 
@@ -55,8 +56,8 @@ func (a *tokenAuthenticator) authenticate(r *http.Request) (*userInfo, bool, err
 		return nil, true, errUnknownToken
 	}
 	tok, ok := rec.Object.(*api.Token)
-	if !ok || !secretMatches(tok.Status.SecretHash, secret) {
-		return nil, true, errBadToken
+	if !ok || tok.Spec.Join != "" || !secretMatches(tok.Status.SecretHash, secret) {
+		return nil, true, errBadToken // a join token is never a bearer token
 	}
 	now := time.Now
 	if a.now != nil {
@@ -149,6 +150,10 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request, t tar
 		writeError(w, api.NewError(api.ReasonBadRequest, "expected a Token, got %T", obj))
 		return
 	}
+	if tok.Spec.Join != "" && s.ca == nil {
+		writeError(w, api.NewError(api.ReasonBadRequest, "join tokens need TLS: this server runs with --insecure-dev"))
+		return
+	}
 	secret := prepareToken(tok)
 	rec, err := s.createObject(r.Context(), t.res, tok)
 	if err != nil {
@@ -161,5 +166,8 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request, t tar
 		return
 	}
 	out.Status.Token = bearerString(out.Name, secret)
+	if out.Spec.Join != "" {
+		out.Status.Token = pki.FormatJoinToken(s.ca.Fingerprint(), out.Name+"."+secret)
+	}
 	writeJSON(w, http.StatusCreated, out)
 }

@@ -75,6 +75,9 @@ type Config struct {
 	// until TLS lands), every request acts as the cluster administrator. Every
 	// server of a cluster must agree. See auth.go.
 	Auth bool
+	// TLS is the cluster PKI (config_tls.go); nil is `--insecure-dev`: plain HTTP.
+	// With TLS, Auth is always on.
+	TLS *TLSConfig
 	// AdminTokenOut receives the bootstrap admin token, printed once when this server
 	// makes it (the first leader with Auth on); nil prints it nowhere but the
 	// admin.token file in DataDir.
@@ -209,7 +212,10 @@ func (c Config) Validate() error {
 	if c.BootstrapExpect < 0 {
 		errs = append(errs, errors.New("server: --bootstrap-expect must not be negative"))
 	}
-	if c.BootstrapExpect == 0 && len(c.Join) == 0 {
+	if err := c.TLS.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.BootstrapExpect == 0 && len(c.Join) == 0 && (c.TLS == nil || c.TLS.JoinToken == "") {
 		errs = append(errs, errors.New("server: give --bootstrap-expect N (a new cluster) or --join ADDR (an existing one)"))
 	}
 	if c.LeaderLeaseTimeout > c.HeartbeatTimeout || c.HeartbeatTimeout > c.ElectionTimeout {

@@ -36,15 +36,17 @@ func newForwarder(s *Server) *forwarder {
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
+		TLSClientConfig:     s.peerTLS(),
 	}
 	f := &forwarder{s: s}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			addr, _ := pr.In.Context().Value(leaderAddrKey{}).(string)
-			pr.Out.URL.Scheme = "http"
+			pr.Out.URL.Scheme = s.apiScheme()
 			pr.Out.URL.Host = addr
 			pr.Out.Host = addr
 			pr.Out.Header.Set(forwardedHeader, s.cfg.Name)
+			setForwardedUser(pr.In.Context(), pr.Out.Header)
 		},
 		Transport:     tr,
 		FlushInterval: -1, // stream as it comes (watches, snapshots)

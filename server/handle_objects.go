@@ -86,7 +86,12 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, t target, ve
 			writeError(w, notFound(t.res, t.name))
 			return
 		}
-		writeRaw(w, http.StatusOK, rec.Raw)
+		raw, err := s.servedRaw(r.Context(), rec)
+		if err != nil {
+			s.answerOpenError(w, r, err)
+			return
+		}
+		writeRaw(w, http.StatusOK, raw)
 		return
 	}
 	f, err := newFilter(t.res, q.Get("labelSelector"), q.Get("fieldSelector"))
@@ -99,7 +104,12 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, t target, ve
 		return
 	}
 	records, index := s.fsm.List(t.res, t.namespace)
-	writeRaw(w, http.StatusOK, encodeList(t.res, f.apply(records), index))
+	records, err = s.openRecords(r.Context(), t.res, f.apply(records))
+	if err != nil {
+		s.answerOpenError(w, r, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, encodeList(t.res, records, index))
 }
 
 // encodeList writes a Kubernetes List around the stored encodings, without decoding or

@@ -10,20 +10,27 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/pki"
 )
 
 // defaultAgentPort is the node agent's endpoint port when its Node does not say
 // (DESIGN.md "Defaults").
 const defaultAgentPort = 6450
 
-// agentTransport carries log and exec streams to node agents. It is its own transport,
-// not the forwarder's, because these streams are long-lived and go to many hosts.
-var agentTransport = func() *http.Transport {
+// newAgentTransport carries log and exec streams to node agents. It is its own
+// transport, not the forwarder's, because these streams are long-lived and go to many
+// hosts. With an identity (id not nil) it speaks mutual TLS: our server certificate,
+// and the agent's must be a client's of the cluster CA; nil is --insecure-dev.
+func newAgentTransport(id pki.Identity) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.ResponseHeaderTimeout = 30 * time.Second
+	if id != nil {
+		t.TLSClientConfig = id.ClientTLS(pki.RoleClient) // as endpoint.DialTLS
+		t.TLSHandshakeTimeout = 5 * time.Second
+	}
 	return t
-}()
+}
 
 // podStreamRoutes registers the pod subresources that stream from the pod's node
 // agent. They are more specific than "/api/", so ServeMux sends them here and not to
@@ -65,7 +72,7 @@ func (s *Server) proxyToAgent(w http.ResponseWriter, r *http.Request, sub string
 			pr.Out.Header.Del("Authorization") // the caller's token is for the servers only
 			pr.SetXForwarded()
 		},
-		Transport:     agentTransport,
+		Transport:     s.agentRT,
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			// 502, not 503: the client must not retry as if no leader were elected.
@@ -112,8 +119,12 @@ func (s *Server) agentTarget(ns, name, sub string, q url.Values) (*url.URL, erro
 		out[k] = v
 	}
 	out.Set("container", container)
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https" // the agent's endpoint takes only servers, over mutual TLS
+	}
 	return &url.URL{
-		Scheme:   "http",
+		Scheme:   scheme,
 		Host:     host,
 		Path:     "/v1/pods/" + url.PathEscape(ns) + "/" + url.PathEscape(name) + "/" + sub,
 		RawQuery: out.Encode(),

@@ -33,7 +33,10 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, t target, f
 	switch rv := q.Get("resourceVersion"); rv {
 	case "", "0":
 		initial, from = s.fsm.List(t.res, t.namespace)
-		initial = f.apply(initial)
+		if initial, err = s.openRecords(r.Context(), t.res, f.apply(initial)); err != nil {
+			s.answerOpenError(w, r, err)
+			return
+		}
 	default:
 		from, err = strconv.ParseUint(rv, 10, 64)
 		if err != nil {
@@ -104,9 +107,17 @@ func (s *Server) streamWatch(ctx context.Context, out *eventWriter, watcher *raf
 			return
 		}
 		for _, ev := range events {
-			if f.matches(ev.Record) {
-				out.event(string(ev.Type), ev.Record.Raw)
+			if !f.matches(ev.Record) {
+				continue
 			}
+			raw, err := s.servedRaw(ctx, ev.Record)
+			if err != nil { // a key this server cannot get: the client re-lists
+				b, _ := json.Marshal(toAPIError(err).Status)
+				out.event("ERROR", b)
+				out.flush()
+				return
+			}
+			out.event(string(ev.Type), raw)
 		}
 		if out.flush() != nil {
 			return

@@ -94,12 +94,19 @@ func (s *Server) createObject(ctx context.Context, res *api.Resource, obj api.Ob
 		return nil, err
 	}
 	body, err := encodeChecked(obj)
+	if err == nil {
+		body, err = s.sealObject(obj, body) // a Secret's data is stored encrypted
+	}
 	if err != nil {
 		return nil, err
 	}
-	return s.apply(ctx, raftfsm.Command{
+	rec, err := s.apply(ctx, raftfsm.Command{
 		Type: raftfsm.CmdCreate, Kind: res.Kind, Namespace: m.Namespace, Name: m.Name, Object: body,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return s.openRecord(ctx, rec)
 }
 
 // getVerified reads an object from the leader's store for a write's fast failure path.
@@ -158,6 +165,9 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 		}
 		wantRV = v
 	}
+	if err := s.openSecretInput(ctx, obj); err != nil { // the server's own writers
+		return nil, err
+	}
 	api.Default(obj)
 	if err := api.Validate(obj); err != nil {
 		return nil, err
@@ -173,8 +183,14 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 		if m.UID != "" && m.UID != cur.Object.GetObjectMeta().UID {
 			return nil, api.NewError(api.ReasonConflict, "%s %q: precondition failed: uid %s does not match the stored object's", t.res.Plural, t.name, m.UID)
 		}
+		if cur, err = s.openRecord(ctx, cur); err != nil { // compared and validated in the clear
+			return nil, err
+		}
 		var held reservations // released once the proposal has returned
 		next, err := s.nextVersion(t, cur, obj, &held)
+		if err == nil && next != nil {
+			next, err = s.sealEncoded(t.res, next)
+		}
 		if err != nil {
 			held.release()
 			return nil, err
@@ -195,7 +211,10 @@ func (s *Server) updateObject(ctx context.Context, t target, obj api.Object) (*r
 		if errors.Is(err, raftfsm.ErrConflict) && wantRV == 0 && attempt < updateRetries {
 			continue // lost a race with another writer: re-read and try again
 		}
-		return rec, err
+		if err != nil {
+			return nil, err
+		}
+		return s.openRecord(ctx, rec)
 	}
 }
 
@@ -304,6 +323,9 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, t target) 
 		return
 	}
 	rec, err := s.deleteWithPolicy(r.Context(), t, cmd, grace, policy)
+	if err == nil {
+		rec, err = s.openRecord(r.Context(), rec)
+	}
 	if err != nil {
 		writeError(w, err)
 		return

@@ -82,6 +82,7 @@ func (s *Server) leaderWork(ctx context.Context) {
 	// into "default" right after an election never finds it missing.
 	s.ensureDefaultNamespaces(ctx)
 	s.ensureAuthDefaults(ctx)
+	s.startKeyring(ctx)
 	s.leaderReady.Store(true)
 	go s.events.run(ctx)
 	go s.runScheduler(ctx)

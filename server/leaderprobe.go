@@ -68,6 +68,7 @@ func (s *Server) leaderProbeLoop(ctx context.Context) {
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext:       (&net.Dialer{Timeout: time.Second}).DialContext,
 		DisableKeepAlives: true,
+		TLSClientConfig:   s.peerTLS(),
 	}}
 	for ctx.Err() == nil {
 		addr, id := s.node.raft.LeaderWithID()
@@ -83,7 +84,7 @@ func (s *Server) leaderProbeLoop(ctx context.Context) {
 // watchLeader blocks while the leader's stream is open, then decides whether the
 // leader's process died.
 func (s *Server) watchLeader(ctx context.Context, hc *http.Client, id raft.ServerID, httpAddr string) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+leaderAlivePath, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.apiScheme()+"://"+httpAddr+leaderAlivePath, nil)
 	resp, err := hc.Do(req)
 	if err == nil {
 		if resp.StatusCode == http.StatusOK {

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
+
+	"github.com/berth-dev/berth/pki"
 )
 
 // raftNode bundles the Raft instance with the stores it owns, so shutdown closes them
@@ -49,7 +51,8 @@ func (c Config) raftConfig() *raft.Config {
 }
 
 // openRaft opens (or creates) the Raft stores under dataDir/raft and starts the node.
-func openRaft(c Config, fsm raft.FSM) (*raftNode, error) {
+// Its transport is mutual TLS with id, or plain TCP when id is nil (--insecure-dev).
+func openRaft(c Config, fsm raft.FSM, id pki.Identity) (*raftNode, error) {
 	dir := filepath.Join(c.DataDir, "raft")
 	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
 		return nil, fmt.Errorf("server: data dir: %w", err)
@@ -86,7 +89,7 @@ func openRaft(c Config, fsm raft.FSM) (*raftNode, error) {
 	if c.RaftPort == 0 {
 		adv = nil // the transport advertises the port it picked
 	}
-	trans, err := raft.NewTCPTransportWithLogger(bind, adv, 3, 10*time.Second, rc.Logger.Named("transport"))
+	trans, err := newRaftTransport(bind, adv, id, rc.Logger.Named("transport"))
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("server: raft listener on %s: %w", bind, err)

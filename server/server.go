@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/berth-dev/berth/gossip"
+	"github.com/berth-dev/berth/pki"
 	"github.com/berth-dev/berth/raftfsm"
 )
 
@@ -43,9 +46,16 @@ type Server struct {
 	// quotas holds the quota usage of writes admitted and not yet applied.
 	quotas quotaLedger
 
+	// tls is this server's certificate (tls.go); nil with --insecure-dev. ca is the
+	// cluster CA with its key, which every server holds to sign joins and renewals.
+	tls *pki.LiveIdentity
+	ca  *pki.CA
+
 	httpLn  net.Listener
 	httpSrv *http.Server
 	fwd     *forwarder
+	// agentRT carries logs and exec to node agents (handle_pod_streams.go).
+	agentRT *http.Transport
 
 	raftAddr string // host:port peers reach our Raft transport on
 	httpAddr string // host:port of our API
@@ -69,6 +79,10 @@ type Server struct {
 	// leader must not add back while gossip still shows the same incarnation alive.
 	removedMu sync.Mutex
 	removed   map[string]bool
+
+	// keys encrypt Secrets at rest (keyring.go); keyFetch paces fetching them.
+	keys     *keyring
+	keyFetch keyFetcher
 }
 
 // New opens the data dir, starts Raft, gossip and the HTTP listener. Call Run next.
@@ -77,11 +91,22 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.logger().With("server", cfg.Name), stopped: make(chan struct{}), removed: map[string]bool{}}
+	if cfg.TLS != nil {
+		s.cfg.Auth = true // TLS without authentication would be half a lock
+		if err := s.setupTLS(); err != nil {
+			return nil, err
+		}
+	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	fcfg := raftfsm.DefaultConfig()
 	fcfg.WatchWindow = cfg.WatchWindow
 	fcfg.Logger = s.log
 	s.fsm = raftfsm.New(fcfg)
+	keys, err := loadKeyring(filepath.Join(cfg.DataDir, KeyringFile))
+	if err != nil {
+		return nil, err
+	}
+	s.keys = keys
 	s.metrics = newMetrics(s)
 	s.schedMetrics = newSchedulerMetrics(s.metrics.reg)
 	s.events = newEventRecorder(s, s.metrics.reg)
@@ -96,10 +121,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: http listener: %w", err)
 	}
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls.ServerTLS())
+	}
 	s.httpLn = ln
 	s.httpAddr = net.JoinHostPort(cfg.advertise(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 
-	node, err := openRaft(cfg, s.fsm)
+	node, err := openRaft(cfg, s.fsm, s.identity())
 	if err != nil {
 		ln.Close()
 		s.closeDNS()
@@ -119,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.fwd = newForwarder(s)
+	s.agentRT = newAgentTransport(s.identity())
 	s.httpSrv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -157,6 +186,9 @@ func (s *Server) startGossip() error {
 	if s.cfg.GossipProbeInterval > 0 {
 		gc.ProbeInterval = s.cfg.GossipProbeInterval
 	}
+	if err := s.setGossipKeys(&gc); err != nil {
+		return err
+	}
 	g, err := gossip.New(gc)
 	if err != nil {
 		return fmt.Errorf("server: gossip: %w", err)
@@ -189,6 +221,8 @@ func (s *Server) Run(ctx context.Context) error {
 	start(s.metrics.loop)
 	start(s.leaderProbeLoop)
 	start(s.dnsLoop)
+	start(s.keyringFollowLoop)
+	start(s.certRenewLoop)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.httpSrv.Serve(s.httpLn) }()

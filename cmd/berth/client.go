@@ -31,6 +31,8 @@ func newClientCommand() *cobra.Command {
 	var labels []string
 	var cleanup bool
 	var tokenFile string
+	var insecureDev bool
+	var joinToken string
 	cmd := &cobra.Command{
 		Use:   "client",
 		Short: "Run the node agent: register this machine and run its pods on Docker",
@@ -65,7 +67,18 @@ client restarted with the same --name and --data-dir adopts them.`,
 			if !cmd.Flags().Changed("proxy") {
 				cfg.Proxy = cfg.Runtime == client.RuntimeDocker // hollow pods have no network to proxy
 			}
+			if !cmd.Flags().Changed("network-policy") {
+				cfg.NetworkPolicy = cfg.Runtime == client.RuntimeDocker
+			}
+			if insecureDev {
+				fmt.Fprintln(os.Stderr, "WARNING: --insecure-dev: this client talks plain HTTP to the servers and serves logs/exec without TLS. Never use this outside development.")
+			} else {
+				cfg.TLS = &client.TLSConfig{JoinToken: joinToken}
+			}
 			if cfg.Count > 1 {
+				if !insecureDev {
+					return errors.New("hollow nodes (--count > 1) run with --insecure-dev only")
+				}
 				return runHollow(cmd.Context(), cfg)
 			}
 			a, err := client.New(cfg)
@@ -81,6 +94,8 @@ client restarted with the same --name and --data-dir adopts them.`,
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&insecureDev, "insecure-dev", false, "plain HTTP to the servers and no client certificate: development only")
+	f.StringVar(&joinToken, "join-token", "", "a client join token (berth token create --join client) to get this node's certificate at its first start; needs --servers https://...")
 	f.StringVar(&cfg.Name, "name", nodeName(""), "this node's unique name (a DNS-1123 subdomain)")
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "where the agent keeps pod IPs and volume files")
 	f.StringSliceVar(&cfg.Servers, "servers", nil, "API URLs of the servers (http://host:port), comma-separated or repeated (default: found through --join)")
@@ -92,7 +107,8 @@ client restarted with the same --name and --data-dir adopts them.`,
 	f.StringVar(&cfg.PodNetwork, "pod-network", cfg.PodNetwork, "Docker network pods join; created if absent, shared by clients on one engine")
 	f.BoolVar(&cfg.SharedPodNetwork, "shared-pod-network", false, "size --pod-network to the whole cluster CIDR so several clients on one engine share it (each keeps its own /24)")
 	f.BoolVar(&cfg.Proxy, "proxy", true, "run the service proxy (iptables for ClusterIPs and NodePorts; needs root; default on with --runtime docker)")
-	f.BoolVar(&cleanup, "cleanup", false, "remove every iptables chain and rule the service proxy made, then exit")
+	f.BoolVar(&cfg.NetworkPolicy, "network-policy", true, "enforce NetworkPolicies for this node's pods (iptables; needs root; default on with --runtime docker)")
+	f.BoolVar(&cleanup, "cleanup", false, "remove every iptables chain and rule the service proxy and network policies made, then exit")
 	f.StringVar(&cfg.Runtime, "runtime", cfg.Runtime, "container runtime: docker, or fake (hollow pods for scale tests)")
 	f.IntVar(&cfg.ClientPort, "client-port", cfg.ClientPort, "port of the logs/exec endpoint (0 picks a free one)")
 	f.StringVar(&cfg.BindAddr, "bind", cfg.BindAddr, "address the client endpoint and gossip listen on")

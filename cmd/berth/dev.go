@@ -111,6 +111,7 @@ func runDev(ctx context.Context, opts devOptions, out io.Writer) error {
 		return err
 	}
 	defer removeDir()
+	fmt.Fprintln(out, "WARNING: berth dev runs with --insecure-dev: plain HTTP, no certificates, no authentication. Development only.")
 
 	var agent atomic.Pointer[client.Agent]
 	// Raft's own warnings (an election at every start) are noise to a dev user.

@@ -22,6 +22,8 @@ var version = "dev"
 func newServerCommand() *cobra.Command {
 	cfg := server.DefaultConfig()
 	var logLevel, schedulerConfig string
+	var insecureDev bool
+	tlsCfg := &server.TLSConfig{}
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run a Berth server (API, Raft member, DNS)",
@@ -37,6 +39,11 @@ port. A restarted server comes back from its --data-dir.`,
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			cfg.Version = version
 			cfg.AdminTokenOut = os.Stdout
+			if insecureDev {
+				fmt.Fprintln(os.Stderr, "WARNING: --insecure-dev: the API is plain HTTP, nothing is encrypted, and without --auth anyone is the administrator. Never use this outside development.")
+			} else {
+				cfg.TLS = tlsCfg // TLS and authentication
+			}
 			if schedulerConfig != "" {
 				sc, err := scheduler.LoadConfig(schedulerConfig)
 				if err != nil {
@@ -69,6 +76,8 @@ port. A restarted server comes back from its --data-dir.`,
 	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", cfg.ElectionTimeout, "time a candidate waits for votes")
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader stays without quorum contact before stepping down")
 	f.Uint64Var(&cfg.SnapshotThreshold, "raft-snapshot-threshold", cfg.SnapshotThreshold, "log entries between snapshots")
+	f.DurationVar(&cfg.SnapshotInterval, "raft-snapshot-interval", cfg.SnapshotInterval, "how often Raft checks whether to snapshot (tests)")
+	f.MarkHidden("raft-snapshot-interval")
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cfg.ClusterCIDR, "IPv4 range of pod addresses; each node gets a /24 of it")
 	f.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "IPv4 range of Services' cluster IPs")
 	f.StringVar(&cfg.ServiceNodePortRange, "service-node-port-range", cfg.ServiceNodePortRange, "range of NodePort Services' ports (low-high)")
@@ -76,8 +85,14 @@ port. A restarted server comes back from its --data-dir.`,
 	f.DurationVar(&cfg.PodEvictionTimeout, "pod-eviction-timeout", cfg.PodEvictionTimeout, "time pods stay on an unreachable node before they are replaced elsewhere")
 	f.IntVar(&cfg.WatchWindow, "watch-window", cfg.WatchWindow, "recent events a watcher can resume from")
 	f.BoolVar(&cfg.EnableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof")
-	f.BoolVar(&cfg.Auth, "auth", false, "require bearer tokens and enforce RBAC (every server alike; becomes the default with TLS). "+
+	f.BoolVar(&cfg.Auth, "auth", false, "with --insecure-dev: require bearer tokens and enforce RBAC (always on with TLS). "+
 		"The first leader prints an admin token and writes it to <data-dir>/"+server.AdminTokenFile)
+	f.BoolVar(&insecureDev, "insecure-dev", false, "plain HTTP, no certificates, no authentication unless --auth: development only")
+	f.StringVar(&tlsCfg.CACertFile, "ca-cert", "", "your own cluster CA certificate (PEM); give every server the same one with --ca-key")
+	f.StringVar(&tlsCfg.CAKeyFile, "ca-key", "", "the key of --ca-cert (ECDSA PEM)")
+	f.StringVar(&tlsCfg.JoinToken, "join-token", "", "a server join token (berth token create --join server) to get this server's certificate")
+	f.StringVar(&tlsCfg.JoinAddr, "join-api", "", "host:port of an existing server's API, where --join-token is used")
+	f.DurationVar(&tlsCfg.CertLifetime, "cert-lifetime", 0, "lifetime of the certificates this server issues (default 720h); renewed at 2/3 of it")
 	f.StringVar(&schedulerConfig, "scheduler-config", "", "YAML file of scheduler plugins and weights (default: Kubernetes' defaults)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cfg.RaftLogLevel, "raft-log-level", cfg.RaftLogLevel, "level of the Raft library's own logs")
