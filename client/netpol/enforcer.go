@@ -39,9 +39,10 @@ type Enforcer struct {
 	namespaces map[string]map[string]string  // name → labels
 	listed     map[string]bool               // kind → first list done
 
-	syncs     atomic.Int64
-	lastRules []byte   // the rules of the last successful restore (loop only)
-	applied   []string // the chains of the last successful restore (loop only)
+	syncs      atomic.Int64
+	lastRules  []byte   // the rules of the last successful restore (loop only)
+	applied    []string // the chains of the last successful restore (loop only)
+	warnedBrNF bool     // loop only
 }
 
 // New builds an enforcer; it touches nothing until Run.
@@ -150,6 +151,10 @@ func (e *Enforcer) sync(ctx context.Context, force bool) error {
 	e.lastRules, e.applied = rules, rs.Chains()
 	e.syncs.Add(1)
 	e.log.Debug("network policy rules applied", "isolated pods", len(pods), "took", time.Since(start))
+	if x, ok := e.exec.(interface{ BridgeNetfilter() bool }); ok && len(pods) > 0 && !e.warnedBrNF && !x.BridgeNetfilter() {
+		e.warnedBrNF = true
+		e.log.Warn("net.bridge.bridge-nf-call-iptables is not 1: traffic between pods of one bridge bypasses network policies")
+	}
 	return nil
 }
 
