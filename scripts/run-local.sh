@@ -14,4 +14,4 @@ fi
 echo "berth: no Docker engine at $sock; starting a server without a node (pods will not run)"
 echo "berth: API on http://127.0.0.1:6440 (try: bin/berth get namespaces)"
 exec bin/berth server --name dev-1 --data-dir "$dir/dev-1" --bind 127.0.0.1 \
-  --http-port 6440 --raft-port 6441 --gossip-port 6442 --bootstrap-expect 1
+  --http-port 6440 --raft-port 6441 --gossip-port 6442 --bootstrap-expect 1 --insecure-dev
