@@ -54,16 +54,10 @@ func TestNetworkPolicyRegistry(t *testing.T) {
 }
 
 func TestNetworkPolicyDecode(t *testing.T) {
-	np, ok := mustDecode(t, docsNetworkPolicy).(*NetworkPolicy)
+	obj, _ := mustDecodeValid(t, docsNetworkPolicy)
+	np, ok := obj.(*NetworkPolicy)
 	if !ok {
 		t.Fatal("not a *NetworkPolicy")
-	}
-	if err := Validate(np); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	Default(np)
-	if err := Validate(np); err != nil {
-		t.Fatalf("Validate after Default: %v", err)
 	}
 	in := np.Spec.Ingress[0]
 	if in.From[0].IPBlock.Except[0] != "172.17.1.0/24" || in.From[3].NamespaceSelector.MatchLabels["team"] != "a" ||
@@ -76,9 +70,6 @@ func TestNetworkPolicyDecode(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("encoding lacks %s:\n%s", want, b)
 		}
-	}
-	if w := Warnings(np); len(w) != 0 {
-		t.Errorf("warnings = %q", w)
 	}
 	_, _, err := DecodeObject([]byte(npHead + "  podSelector: {}\n  ingress: [{from: [{podSelctor: {}}]}]\n"))
 	if err == nil || !strings.Contains(err.Error(), `unknown field "spec.ingress[0].from[0].podSelctor"`) {
@@ -123,11 +114,7 @@ const npHead = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:
 
 func TestValidateNetworkPolicy(t *testing.T) {
 	ingress := func(rule string) string { return npHead + "  podSelector: {}\n  ingress: [" + rule + "]\n" }
-	tests := []struct {
-		name string
-		doc  string
-		want []string // substrings of the message; empty means valid
-	}{
+	checkValidate(t, []validateCase{
 		{"deny all", npHead + "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n", nil},
 		{"allow all", ingress("{}"), nil},
 		{"pod and namespace selector", ingress("{from: [{podSelector: {matchLabels: {a: b}}, namespaceSelector: {}}]}"), nil},
@@ -162,26 +149,7 @@ func TestValidateNetworkPolicy(t *testing.T) {
 				"may not specify more than two policyTypes"}},
 		{"selectors", npHead + "  podSelector: {matchExpressions: [{key: a, operator: Has}]}\n  egress: [{to: [{namespaceSelector: {matchLabels: {\"b c\": d}}}]}]\n",
 			[]string{`spec.podSelector.matchExpressions[0].operator: Invalid value: "Has"`, "spec.egress[0].to[0].namespaceSelector.matchLabels"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := Validate(mustDecode(t, tt.doc))
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestNetworkPolicyWarnings(t *testing.T) {

@@ -29,11 +29,7 @@ func TestQuotaRegistry(t *testing.T) {
 }
 
 func TestValidateQuotaKinds(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		want []string // substrings of the message; empty means valid
-	}{
+	checkValidate(t, []validateCase{
 		{"counts and compute", quotaHead + "  hard: {pods: '2', requests.cpu: '4', limits.memory: 8Gi, services: '3', services.nodeports: '1', secrets: '10', configmaps: '5', count/deployments.apps: '2', count/jobs.batch: '1'}\n", nil},
 		{"negative", quotaHead + "  hard: {cpu: '-1'}\n", []string{`spec.hard[cpu]: Invalid value: "-1": must be greater than or equal to 0`}},
 		{"fractional count", quotaHead + "  hard: {pods: 1500m, count/secrets: 500m}\n",
@@ -71,31 +67,7 @@ func TestValidateQuotaKinds(t *testing.T) {
 			[]string{`spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: "500m": ratio 500m is less than 1`}},
 		{"unknown limit resource", limitsHead + "  limits: [{type: Container, max: {gpus: '1'}}]\n",
 			[]string{`spec.limits[0].max[gpus]: Invalid value: "gpus": must be a standard limit type or fully qualified`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			obj := mustDecode(t, tt.doc)
-			Default(obj)
-			err := Validate(obj)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want %q", tt.want)
-			}
-			if ReasonOf(err) != ReasonInvalid {
-				t.Errorf("reason %q, want Invalid", ReasonOf(err))
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\n does not contain %q", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestQuotaStrictDecoding(t *testing.T) {

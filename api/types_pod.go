@@ -143,6 +143,26 @@ type Toleration struct {
 	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
 }
 
+// ToleratesTaint is Kubernetes' Toleration.ToleratesTaint: an empty effect matches
+// every effect, an empty key (with Exists) every key; Exists ignores the value,
+// Equal ("" too) compares it. The scheduler, the DaemonSet controller and node
+// lifecycle's NoExecute eviction all match through it.
+func (t *Toleration) ToleratesTaint(taint *Taint) bool {
+	if t.Effect != "" && t.Effect != taint.Effect {
+		return false
+	}
+	if t.Key != "" && t.Key != taint.Key {
+		return false
+	}
+	switch t.Operator {
+	case "Exists":
+		return true
+	case "", "Equal":
+		return t.Value == taint.Value
+	}
+	return false
+}
+
 // HostAlias is an extra /etc/hosts entry.
 type HostAlias struct {
 	IP        string   `json:"ip"`

@@ -19,11 +19,7 @@ const podHead = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: defau
 const deployHead = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: default}\nspec:\n"
 
 func TestValidate(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		want []string // substrings of the message; empty means valid
-	}{
+	checkValidate(t, []validateCase{
 		{"bad configmap name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name, namespace: default}\n",
 			[]string{`ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of`}},
 		{"long name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + strings.Repeat("a", 254) + ", namespace: default}\n",
@@ -106,35 +102,7 @@ func TestValidate(t *testing.T) {
 			[]string{`subsets[0].addresses[1].ip: Invalid value: "nope"`}},
 		{"event type", "apiVersion: v1\nkind: Event\nmetadata: {name: e, namespace: default}\ninvolvedObject: {kind: Pod, name: p, namespace: other}\ntype: Bad\nreportingComponent: \"\"\nreportingInstance: \"\"\n",
 			[]string{"involvedObject.namespace: Invalid value", `type: Unsupported value: "Bad"`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			obj := mustDecode(t, tt.doc)
-			for _, defaulted := range []bool{false, true} {
-				if defaulted {
-					Default(obj)
-				}
-				err := Validate(obj)
-				if len(tt.want) == 0 {
-					if err != nil {
-						t.Fatalf("defaulted=%v: unexpected error: %v", defaulted, err)
-					}
-					continue
-				}
-				if err == nil {
-					t.Fatalf("defaulted=%v: no error, want %q", defaulted, tt.want)
-				}
-				if ReasonOf(err) != ReasonInvalid || err.(*Error).Code() != 422 {
-					t.Errorf("reason %q, want Invalid/422", ReasonOf(err))
-				}
-				for _, w := range tt.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("defaulted=%v: error\n  %s\ndoes not contain\n  %s", defaulted, err, w)
-					}
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestValidateNil(t *testing.T) {

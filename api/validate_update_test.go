@@ -1,7 +1,6 @@
 package api
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -13,12 +12,7 @@ func TestValidateUpdate(t *testing.T) {
 		return p
 	}
 	boolTrue := true
-	tests := []struct {
-		name   string
-		old    func() Object
-		mutate func(Object)
-		want   []string
-	}{
+	checkValidateUpdate(t, []updateCase{
 		{"image change is allowed", func() Object { return basePod() }, func(o Object) {
 			o.(*Pod).Spec.Containers[0].Image = "nginx:1.26"
 		}, nil},
@@ -94,30 +88,7 @@ func TestValidateUpdate(t *testing.T) {
 		{"node podCIDR", func() Object {
 			return &Node{ObjectMeta: ObjectMeta{Name: "node1"}, Spec: NodeSpec{PodCIDR: "10.244.1.0/24"}}
 		}, func(o Object) { o.(*Node).Spec.PodCIDR = "10.244.2.0/24" }, []string{"spec.podCIDR: Forbidden"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			old := tt.old()
-			Default(old)
-			cur := DeepCopy(old)
-			tt.mutate(cur)
-			err := ValidateUpdate(old, cur)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil || ReasonOf(err) != ReasonInvalid {
-				t.Fatalf("err = %v, want Invalid", err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error\n  %s\ndoes not contain\n  %s", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestValidateUpdateKindMismatch(t *testing.T) {

@@ -134,11 +134,7 @@ const (
 )
 
 func TestValidateWorkloads(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		want []string // substrings of the message; empty means valid
-	}{
+	checkValidate(t, []validateCase{
 		{"statefulset valid", stsHead + "  serviceName: web\n" + appTemplate, nil},
 		{"statefulset selector required", stsHead + "  template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, image: i}]}}\n",
 			[]string{"spec.selector: Required value"}},
@@ -214,35 +210,7 @@ func TestValidateWorkloads(t *testing.T) {
 		{"priorityclass known system class", pcHead + "metadata: {name: system-cluster-critical}\nvalue: 2000000000\n", nil},
 		{"priorityclass policy and namespace", pcHead + "metadata: {name: p, namespace: default}\nvalue: 1\npreemptionPolicy: Always\n",
 			[]string{"metadata.namespace: Forbidden: not allowed on this type", `preemptionPolicy: Unsupported value: "Always": supported values: "PreemptLowerPriority", "Never"`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			obj := mustDecode(t, tt.doc)
-			for _, defaulted := range []bool{false, true} {
-				if defaulted {
-					Default(obj)
-				}
-				err := Validate(obj)
-				if len(tt.want) == 0 {
-					if err != nil {
-						t.Fatalf("defaulted=%v: unexpected error: %v", defaulted, err)
-					}
-					continue
-				}
-				if err == nil {
-					t.Fatalf("defaulted=%v: no error, want %q", defaulted, tt.want)
-				}
-				if ReasonOf(err) != ReasonInvalid {
-					t.Errorf("reason %q, want Invalid", ReasonOf(err))
-				}
-				for _, w := range tt.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("defaulted=%v: error\n  %s\ndoes not contain\n  %s", defaulted, err, w)
-					}
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestWorkloadWarnings(t *testing.T) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -17,12 +16,7 @@ func TestValidateUpdateWorkloads(t *testing.T) {
 		}
 	}
 	pc := func() Object { return mustDecode(t, pcHead+"metadata: {name: high}\nvalue: 100\n") }
-	tests := []struct {
-		name   string
-		old    func() Object
-		mutate func(Object)
-		want   []string
-	}{
+	checkValidateUpdate(t, []updateCase{
 		{"statefulset mutable fields", sts, func(o Object) {
 			s := &o.(*StatefulSet).Spec
 			s.Replicas, s.MinReadySeconds, s.RevisionHistoryLimit = int32Ptr(5), 3, int32Ptr(2)
@@ -98,28 +92,5 @@ func TestValidateUpdateWorkloads(t *testing.T) {
 			p := o.(*PriorityClass)
 			p.Description, p.GlobalDefault = "new", true
 		}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			old := tt.old()
-			Default(old)
-			cur := DeepCopy(old)
-			tt.mutate(cur)
-			err := ValidateUpdate(old, cur)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil || ReasonOf(err) != ReasonInvalid {
-				t.Fatalf("err = %v, want Invalid", err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error\n  %s\ndoes not contain\n  %s", err, w)
-				}
-			}
-		})
-	}
+	})
 }

@@ -7,12 +7,7 @@ import (
 
 func TestDescribe(t *testing.T) {
 	f := seededFake(t)
-	tests := []struct {
-		name    string
-		args    []string
-		want    []string // lines that must appear, in this order
-		notWant []string
-	}{
+	checkDescribes(t, f, []describeCase{
 		{"pod with events", []string{"describe", "pod", "web-1"}, []string{
 			"Name:", "web-1", "Namespace:", "default", "Labels:", "app=web", "Node:", "n1/10.0.0.11",
 			"Status:", "CrashLoopBackOff", "IP:", "10.244.1.5", "Containers:", "app:", "Image:", "nginx",
@@ -34,25 +29,7 @@ func TestDescribe(t *testing.T) {
 		{"node", []string{"describe", "node", "n1"}, []string{
 			"Roles:", "worker", "Conditions:", "Ready", "True", "InternalIP:", "10.0.0.11", "kubeletVersion:", "v0.1.0",
 		}, []string{"Namespace:"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := mustRun(t, f, tt.args...)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, nw := range tt.notWant {
-				if strings.Contains(out, nw) {
-					t.Errorf("output shows %q:\n%s", nw, out)
-				}
-			}
-		})
-	}
+	})
 	r := runBerth(t, f, "", "describe", "pod", "nope")
 	if r.code != 1 || r.stderr != "Error from server (NotFound): pods \"nope\" not found\n" {
 		t.Errorf("describe missing: exit %d stderr %q", r.code, r.stderr)

@@ -311,20 +311,30 @@ func withoutServerFields(u map[string]any) map[string]any {
 	return out
 }
 
-func (f *fakeServer) update(w http.ResponseWriter, rt route, body []byte) {
-	key := objKey(rt.res, rt.ns, rt.name)
-	cur, ok := f.objects[key]
+// replacing decodes the body of a PUT to rt and returns it with the stored object it
+// replaces. It writes the error and returns ok false when the object is missing, the
+// body does not decode, or the body's resourceVersion is set and stale. The caller
+// holds f.mu.
+func (f *fakeServer) replacing(w http.ResponseWriter, rt route, body []byte) (cur, u map[string]any, ok bool) {
+	cur, ok = f.objects[objKey(rt.res, rt.ns, rt.name)]
 	if !ok {
 		writeError(w, notFound(rt))
-		return
+		return nil, nil, false
 	}
-	var u map[string]any
 	if err := json.Unmarshal(body, &u); err != nil {
 		writeError(w, api.NewError(api.ReasonBadRequest, "%v", err))
-		return
+		return nil, nil, false
 	}
 	if rv, _ := metaOf(u)["resourceVersion"].(string); rv != "" && rv != metaOf(cur)["resourceVersion"] {
 		writeError(w, api.NewError(api.ReasonConflict, "the object has been modified"))
+		return nil, nil, false
+	}
+	return cur, u, true
+}
+
+func (f *fakeServer) update(w http.ResponseWriter, rt route, body []byte) {
+	cur, u, ok := f.replacing(w, rt, body)
+	if !ok {
 		return
 	}
 	u["kind"], u["apiVersion"] = rt.res.Kind, rt.res.APIVersion()

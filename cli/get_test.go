@@ -20,11 +20,7 @@ func seededFake(t *testing.T) *fakeServer {
 // table joins rows written with single spaces into what tabwriter prints.
 func TestGetTables(t *testing.T) {
 	f := seededFake(t)
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkTables(t, f, []tableCase{
 		{"configmaps", []string{"get", "cm"}, "" +
 			"NAME         DATA   AGE\n" +
 			"app-config   2      4h\n"},
@@ -80,18 +76,7 @@ func TestGetTables(t *testing.T) {
 		{"names", []string{"get", "cm", "-o", "name"}, "configmap/app-config\n"},
 		{"label selector", []string{"get", "cm", "-A", "-l", "app=web", "--field-selector", "metadata.namespace=prod", "-o", "name"},
 			"configmap/other\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runBerth(t, f, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-			}
-			if r.stdout != tt.want {
-				t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestGetEmptyAndFailures(t *testing.T) {

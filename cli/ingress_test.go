@@ -1,9 +1,6 @@
 package cli
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // An Ingress with two hosts, TLS and a default backend, the Services and Endpoints
 // behind it, a host-less Ingress with a status, and a class.
@@ -63,11 +60,7 @@ spec: {controller: berth.dev/ingress}
 func TestGetIngress(t *testing.T) {
 	f := newFakeServer(t)
 	f.seed(fixtureIngresses)
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkTables(t, f, []tableCase{
 		{"ingresses", []string{"get", "ing"}, "" +
 			"NAME       CLASS    HOSTS                           ADDRESS                    PORTS     AGE\n" +
 			"catchall   <none>   *                               127.0.0.9,lb.example.com   80        4h\n" +
@@ -76,28 +69,13 @@ func TestGetIngress(t *testing.T) {
 			"NAME    CONTROLLER          PARAMETERS   AGE\n" +
 			"berth   berth.dev/ingress   <none>       4h\n"},
 		{"qualified name", []string{"get", "ingresses.networking.k8s.io/web", "-o", "name"}, "ingress.networking.k8s.io/web\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runBerth(t, f, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-			}
-			if r.stdout != tt.want {
-				t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestDescribeIngress(t *testing.T) {
 	f := newFakeServer(t)
 	f.seed(fixtureIngresses)
-	tests := []struct {
-		name string
-		args []string
-		want []string // in this order
-	}{
+	checkDescribes(t, f, []describeCase{
 		{"rules, backends and their endpoints", []string{"describe", "ing", "web"}, []string{
 			"Name:", "web", "Namespace:", "default", "Address:", "Ingress Class:", "berth",
 			"Default backend:", "fallback:80 (<error: endpoints", "not found>)",
@@ -108,27 +86,14 @@ func TestDescribeIngress(t *testing.T) {
 			"/admin (Exact)", "app-a:admin (10.244.0.5:9090,10.244.0.6:9090)",
 			"*.b.example.com", "/ (Prefix)", "missing:80 (<error:", "not found>)",
 			"Events:",
-		}},
+		}, nil},
 		{"default backend only", []string{"describe", "ingress/catchall"}, []string{
 			"Address:", "127.0.0.9,lb.example.com", "Ingress Class:", "<none>",
 			"Default backend:", "app-a:80 (10.244.0.5:8080,10.244.0.6:8080)",
 			"Rules:", "*", "*", "app-a:80 (10.244.0.5:8080,10.244.0.6:8080)",
-		}},
+		}, nil},
 		{"class", []string{"describe", "ingressclass", "berth"}, []string{
 			"Name:", "berth", "Controller:", "berth.dev/ingress", "Parameters:", "<none>",
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := mustRun(t, f, tt.args...)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
-		})
-	}
+		}, nil},
+	})
 }

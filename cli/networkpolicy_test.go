@@ -1,9 +1,6 @@
 package cli
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // Two NetworkPolicies: a default deny of ingress for every pod, and one with
 // every kind of peer and port in both directions.
@@ -36,24 +33,18 @@ spec:
 func TestGetNetworkPolicy(t *testing.T) {
 	f := newFakeServer(t)
 	f.seed(fixtureNetworkPolicies)
-	r := runBerth(t, f, "", "get", "netpol")
-	want := "" +
-		"NAME       POD-SELECTOR   AGE\n" +
-		"db         app=db         4h\n" +
-		"deny-all   <none>         4h\n"
-	if r.code != 0 || r.stderr != "" || r.stdout != want {
-		t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", r.code, r.stderr, r.stdout, want)
-	}
+	checkTables(t, f, []tableCase{
+		{"networkpolicies", []string{"get", "netpol"}, "" +
+			"NAME       POD-SELECTOR   AGE\n" +
+			"db         app=db         4h\n" +
+			"deny-all   <none>         4h\n"},
+	})
 }
 
 func TestDescribeNetworkPolicy(t *testing.T) {
 	f := newFakeServer(t)
 	f.seed(fixtureNetworkPolicies)
-	tests := []struct {
-		name string
-		args []string
-		want []string // in this order
-	}{
+	checkDescribes(t, f, []describeCase{
 		{"every peer and port", []string{"describe", "netpol", "db"}, []string{
 			"Name:", "db", "Spec:", "PodSelector:", "app=db",
 			"Allowing ingress traffic:", "To Port:", "5432/TCP", "To Port:", "metrics/TCP",
@@ -63,24 +54,11 @@ func TestDescribeNetworkPolicy(t *testing.T) {
 			"----------", "To Port:", "<any> (traffic allowed to all ports)", "From:", "<any> (traffic not restricted by source)",
 			"Allowing egress traffic:", "To Port:", "32000-32100/UDP", "To:", "<any> (traffic not restricted by destination)",
 			"Policy Types:", "Ingress, Egress", "Events:",
-		}},
+		}, nil},
 		{"default deny", []string{"describe", "networkpolicy/deny-all"}, []string{
 			"PodSelector:", "<none> (Allowing the specific traffic to all pods in this namespace)",
 			"Allowing ingress traffic:", "<none> (Selected pods are isolated for ingress connectivity)",
 			"Not affecting egress traffic", "Policy Types:", "Ingress",
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := mustRun(t, f, tt.args...)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
-		})
-	}
+		}, nil},
+	})
 }

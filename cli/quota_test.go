@@ -2,7 +2,6 @@ package cli
 
 import (
 	"regexp"
-	"strings"
 	"testing"
 )
 
@@ -37,15 +36,13 @@ spec:
 func TestGetQuotaAndLimits(t *testing.T) {
 	f := newFakeServer(t)
 	f.seed(fixtureQuotas)
-	out := mustRun(t, f, "get", "quota")
-	want := "" +
-		"NAME            AGE   REQUEST                           LIMIT\n" +
-		"best-effort     4h    pods: 0/10                        \n" +
-		"compute-quota   4h    pods: 1/2, requests.cpu: 500m/4   limits.memory: 1Gi/8Gi\n"
-	if out != want {
-		t.Errorf("get quota:\n%s\nwant:\n%s", out, want)
-	}
-	out = mustRun(t, f, "get", "limits")
+	checkTables(t, f, []tableCase{
+		{"quota", []string{"get", "quota"}, "" +
+			"NAME            AGE   REQUEST                           LIMIT\n" +
+			"best-effort     4h    pods: 0/10                        \n" +
+			"compute-quota   4h    pods: 1/2, requests.cpu: 500m/4   limits.memory: 1Gi/8Gi\n"},
+	})
+	out := mustRun(t, f, "get", "limits")
 	if !regexp.MustCompile(`^NAME     CREATED AT\nlimits   \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`).MatchString(out) {
 		t.Errorf("get limits:\n%s", out)
 	}
@@ -54,11 +51,7 @@ func TestGetQuotaAndLimits(t *testing.T) {
 func TestDescribeQuotaAndLimits(t *testing.T) {
 	f := newFakeServer(t)
 	f.seed(fixtureQuotas)
-	tests := []struct {
-		name string
-		args []string
-		want []string // lines that must appear, in this order
-	}{
+	checkDescribes(t, f, []describeCase{
 		{"quota", []string{"describe", "quota", "compute-quota"}, []string{
 			"Name:", "compute-quota",
 			"Namespace:", "default",
@@ -67,31 +60,18 @@ func TestDescribeQuotaAndLimits(t *testing.T) {
 			"limits.memory  1Gi   8Gi\n",
 			"pods           1     2\n",
 			"requests.cpu   500m  4\n",
-		}},
+		}, nil},
 		{"scoped quota before its status", []string{"describe", "resourcequota/best-effort"}, []string{
 			"Scopes:", "BestEffort",
 			" * Matches all pods that do not have resource requirements set.",
 			"Resource", "Used", "Hard", "pods", "0", "10",
-		}},
+		}, nil},
 		{"limit range", []string{"describe", "limitrange", "limits"}, []string{
 			"\nType       Resource  Min  Max  Default Request  Default Limit  Max Limit/Request Ratio",
 			"----       --------  ---  ---  ---------------  -------------  -----------------------",
 			"Container  cpu       -    1    100m             500m           -",
 			"Container  memory    -    -    256Mi            256Mi          -",
 			"Pod        memory    -    1Gi  -                -              -",
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := mustRun(t, f, tt.args...)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
-		})
-	}
+		}, nil},
+	})
 }

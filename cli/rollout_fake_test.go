@@ -89,18 +89,8 @@ func (lf *liveFake) updateStatus(w http.ResponseWriter, r *http.Request, rt rout
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
-	cur, ok := f.objects[objKey(rt.res, rt.ns, rt.name)]
+	cur, u, ok := f.replacing(w, rt, body)
 	if !ok {
-		writeError(w, notFound(rt))
-		return
-	}
-	var u map[string]any
-	if err := json.Unmarshal(body, &u); err != nil {
-		writeError(w, api.NewError(api.ReasonBadRequest, "%v", err))
-		return
-	}
-	if rv, _ := metaOf(u)["resourceVersion"].(string); rv != "" && rv != metaOf(cur)["resourceVersion"] {
-		writeError(w, api.NewError(api.ReasonConflict, "the object has been modified"))
 		return
 	}
 	next := map[string]any{}

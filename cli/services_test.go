@@ -1,9 +1,6 @@
 package cli
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // servicesFake holds Services of every type and their Endpoints, as the server and
 // the endpoints controller leave them.
@@ -68,11 +65,7 @@ spec:
 
 func TestServiceTables(t *testing.T) {
 	f := servicesFake(t)
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkTables(t, f, []tableCase{
 		{"services", []string{"get", "svc"}, "" +
 			"NAME   TYPE           CLUSTER-IP   EXTERNAL-IP      PORT(S)           AGE\n" +
 			"api    ClusterIP      10.96.0.20   <none>           80/TCP,9090/TCP   4h\n" +
@@ -85,24 +78,12 @@ func TestServiceTables(t *testing.T) {
 			"db     10.244.1.10                                                   4h\n"},
 		{"services and endpoints at once", []string{"get", "svc,endpoints", "-o", "name"}, "" +
 			"service/api\nservice/db\nservice/ext\nservice/np\nendpoints/api\nendpoints/db\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := mustRun(t, f, tt.args...); got != tt.want {
-				t.Errorf("berth %s:\n%s\nwant:\n%s", strings.Join(tt.args, " "), got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestDescribeServices(t *testing.T) {
 	f := servicesFake(t)
-	tests := []struct {
-		name    string
-		args    []string
-		want    []string // in this order
-		notWant []string
-	}{
+	checkDescribes(t, f, []describeCase{
 		{"ClusterIP with endpoints per port", []string{"describe", "svc", "api"}, []string{
 			"Selector:", "app=api", "Type:", "ClusterIP", "IP Family Policy:", "SingleStack", "IP Families:", "IPv4",
 			"IP:", "10.96.0.20", "IPs:", "10.96.0.20",
@@ -124,23 +105,5 @@ func TestDescribeServices(t *testing.T) {
 			"Subsets:", "Addresses:", "10.244.1.5,10.244.2.7,10.244.3.9", "NotReadyAddresses:", "10.244.1.6",
 			"Ports:", "Name", "Port", "Protocol", "http", "8080", "TCP", "metrics", "9090", "TCP",
 		}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := mustRun(t, f, tt.args...)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, nw := range tt.notWant {
-				if strings.Contains(out, nw) {
-					t.Errorf("output shows %q:\n%s", nw, out)
-				}
-			}
-		})
-	}
+	})
 }

@@ -108,11 +108,7 @@ func workloadsFake(t *testing.T) *fakeServer {
 
 func TestGetWorkloadTables(t *testing.T) {
 	f := workloadsFake(t)
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkTables(t, f, []tableCase{
 		{"statefulsets", []string{"get", "sts"}, "" +
 			"NAME   READY   AGE\n" +
 			"web    2/3     4h\n"},
@@ -135,65 +131,37 @@ func TestGetWorkloadTables(t *testing.T) {
 		{"qualified names", []string{"get", "job.batch/pi", "priorityclass/high", "-o", "name"}, "" +
 			"job.batch/pi\n" +
 			"priorityclass.scheduling.k8s.io/high\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runBerth(t, f, "", tt.args...)
-			if r.code != 0 || r.stderr != "" {
-				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-			}
-			if r.stdout != tt.want {
-				t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestDescribeWorkloads(t *testing.T) {
 	f := workloadsFake(t)
-	tests := []struct {
-		name string
-		args []string
-		want []string // in this order
-	}{
+	checkDescribes(t, f, []describeCase{
 		{"statefulset", []string{"describe", "sts", "web"}, []string{
 			"Selector:", "app=db", "Replicas:", "3 desired | 3 total", "Update Strategy:", "RollingUpdate", "Partition:", "1",
 			"Pods Status:", "1 Running / 1 Waiting / 0 Succeeded / 0 Failed", "Pod Template:", "postgres:16",
 			"Volume Claims:", "Name:", "data", "StorageClass:", "fast", "Capacity:", "1Gi", "Access Modes:", "[ReadWriteOnce]", "Events:",
-		}},
+		}, nil},
 		{"daemonset", []string{"describe", "ds/agent"}, []string{
 			"Selector:", "app=agent", "Node-Selector:", "role=worker", "Desired Number of Nodes Scheduled:", "3",
 			"Current Number of Nodes Scheduled:", "3", "Number of Nodes Scheduled with Up-to-date Pods:", "3",
 			"Number of Nodes Scheduled with Available Pods:", "2", "Number of Nodes Misscheduled:", "1",
 			"Pods Status:", "0 Running / 0 Waiting / 0 Succeeded / 0 Failed", "Pod Template:", "agent:1",
-		}},
+		}, nil},
 		{"job", []string{"describe", "job", "pi"}, []string{
 			"Selector:", "job=pi", "Parallelism:", "<unset>", "Completions:", "1", "Completion Mode:", "NonIndexed",
 			"Suspend:", "false", "Backoff Limit:", "4", "Start Time:", "Completed At:", "Duration:", "11s",
 			"Pods Statuses:", "0 Active (0 Ready) / 1 Succeeded / 0 Failed", "Pod Template:", "perl:5.34",
 			"Conditions:", "Complete", "True",
-		}},
+		}, nil},
 		{"running job", []string{"describe", "job", "work"}, []string{
 			"Parallelism:", "2", "Completions:", "<unset>", "Pods Statuses:", "2 Active (1 Ready) / 0 Succeeded / 0 Failed",
-		}},
+		}, nil},
 		{"priorityclass", []string{"describe", "pc", "high"}, []string{
 			"Name:", "high", "Value:", "1000", "GlobalDefault:", "false", "PreemptionPolicy:", "PreemptLowerPriority",
 			"Description:", "For the pods that matter.", "Events:",
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := mustRun(t, f, tt.args...)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
-		})
-	}
+		}, nil},
+	})
 	if out := mustRun(t, f, "describe", "pc", "high"); strings.Contains(out, "Namespace:") {
 		t.Errorf("a cluster-scoped class shows a namespace:\n%s", out)
 	}

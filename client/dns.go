@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 	"github.com/berth-dev/berth/dnsd"
 )
 
@@ -190,101 +190,39 @@ func (a *Agent) followDNS(ctx context.Context, kind string, x *dnsd.Index) {
 	if !ok {
 		return
 	}
-	rv := ""
-	for ctx.Err() == nil {
-		if rv == "" {
-			var err error
-			if rv, err = a.listDNS(ctx, res, x); err != nil {
-				if ctx.Err() == nil {
-					a.log.Warn("node-local DNS: list failed; retrying", "kind", kind, "err", err)
-					sleepCtx(ctx, time.Second)
+	in := informer.Informer{
+		Source: a.apis, Resource: res,
+		Replace: func(objs []api.Object) {
+			switch kind {
+			case "Service":
+				x.ReplaceServices(typed[*api.Service](objs))
+			case "Endpoints":
+				x.ReplaceEndpoints(typed[*api.Endpoints](objs))
+			}
+		},
+		Event: func(typ string, o api.Object) {
+			deleted := typ == api.WatchDeleted
+			switch o := o.(type) {
+			case *api.Service:
+				if deleted {
+					x.DeleteService(o.Namespace, o.Name)
+				} else {
+					x.SetService(o)
 				}
-				continue
+			case *api.Endpoints:
+				if deleted {
+					x.DeleteEndpoints(o.Namespace, o.Name)
+				} else {
+					x.SetEndpoints(o)
+				}
 			}
-		}
-		next, err := a.watchDNS(ctx, res, rv, x)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case api.ReasonOf(err) == api.ReasonGone:
-			rv = ""
-		case err != nil:
-			a.log.Warn("node-local DNS: watch broke; resuming", "kind", kind, "err", err)
-			rv = next
-			sleepCtx(ctx, 500*time.Millisecond)
-		default:
-			rv = next
-		}
+		},
+		Log:        a.log.With("kind", kind),
+		ListFailed: "node-local DNS: list failed; retrying",
+		WatchBroke: "node-local DNS: watch broke; resuming",
+		Backoff:    informer.Backoff{List: time.Second, Watch: 500 * time.Millisecond},
 	}
-}
-
-// listDNS replaces one kind in the index and returns the list's resourceVersion.
-func (a *Agent) listDNS(ctx context.Context, res *api.Resource, x *dnsd.Index) (string, error) {
-	var l *api.List
-	err := a.apis.do(ctx, func(c *api.Client) error {
-		var err error
-		l, err = c.List(ctx, res, "", api.ListOptions{})
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	objs, err := l.Objects()
-	if err != nil {
-		return "", err
-	}
-	switch res.Kind {
-	case "Service":
-		x.ReplaceServices(typed[*api.Service](objs))
-	case "Endpoints":
-		x.ReplaceEndpoints(typed[*api.Endpoints](objs))
-	}
-	return l.ResourceVersion, nil
-}
-
-// watchDNS applies one watch stream to the index; it returns the last
-// resourceVersion seen.
-func (a *Agent) watchDNS(ctx context.Context, res *api.Resource, rv string, x *dnsd.Index) (string, error) {
-	var w *api.Watcher
-	err := a.apis.do(ctx, func(c *api.Client) error {
-		var err error
-		w, err = c.Watch(ctx, res, "", api.WatchOptions{ResourceVersion: rv, AllowBookmarks: true})
-		return err
-	})
-	if err != nil {
-		return rv, err
-	}
-	defer w.Close()
-	for {
-		ev, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			return rv, nil
-		}
-		if err != nil {
-			return rv, err
-		}
-		if ev.Object == nil {
-			continue
-		}
-		if v := ev.Object.GetObjectMeta().ResourceVersion; v != "" {
-			rv = v
-		}
-		deleted := ev.Type == api.WatchDeleted
-		switch o := ev.Object.(type) {
-		case *api.Service:
-			if deleted {
-				x.DeleteService(o.Namespace, o.Name)
-			} else if ev.Type != api.WatchBookmark {
-				x.SetService(o)
-			}
-		case *api.Endpoints:
-			if deleted {
-				x.DeleteEndpoints(o.Namespace, o.Name)
-			} else if ev.Type != api.WatchBookmark {
-				x.SetEndpoints(o)
-			}
-		}
-	}
+	in.Run(ctx, "")
 }
 
 // typed keeps the objects of type T.

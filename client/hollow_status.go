@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/client/endpoint"
@@ -70,7 +69,7 @@ func (hp *hollowPod) status(pod *api.Pod, hostIP string) api.PodStatus {
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 		allReady = allReady && cs.Ready
 	}
-	st.Phase = hp.phase(pod, initDone)
+	st.Phase = podPhase(pod, initDone, hp.ctrPhase)
 	notReady := "ContainersNotReady"
 	if st.Phase == api.PodSucceeded || st.Phase == api.PodFailed {
 		allReady, notReady = false, "PodCompleted"
@@ -79,30 +78,10 @@ func (hp *hollowPod) status(pod *api.Pod, hostIP string) api.PodStatus {
 	for _, g := range pod.Spec.ReadinessGates {
 		podReady = podReady && conditionTrue(pod.Status.Conditions, g.ConditionType)
 	}
-	now := api.NewTime(time.Now())
-	cond := func(typ string, ok bool, reason string) api.PodCondition {
-		c := api.PodCondition{Type: typ, Status: api.ConditionFalse, LastTransitionTime: now}
-		if ok {
-			c.Status = api.ConditionTrue
-		} else {
-			c.Reason = reason
-		}
-		for _, p := range prev.Conditions {
-			if p.Type == typ && p.Status == c.Status && p.LastTransitionTime != nil {
-				c.LastTransitionTime = p.LastTransitionTime
-			}
-		}
-		return c
-	}
 	if allReady && !podReady {
 		notReady = "ReadinessGatesNotReady"
 	}
-	st.Conditions = []api.PodCondition{
-		cond(api.PodInitialized, initDone, "ContainersNotInitialized"),
-		cond(api.PodReady, podReady, notReady),
-		cond(api.ContainersReady, allReady, notReady),
-		cond(api.PodScheduled, true, ""),
-	}
+	st.Conditions = podConditions(prev.Conditions, initDone, podReady, allReady, notReady)
 	for _, c := range pod.Status.Conditions {
 		if !isKubeletCondition(c.Type) {
 			st.Conditions = append(st.Conditions, c) // readiness gates and others' conditions stay
@@ -129,41 +108,14 @@ func conditionTrue(conds []api.PodCondition, typ string) bool {
 	return false
 }
 
-// phase follows the kubelet's rules.
-func (hp *hollowPod) phase(pod *api.Pod, initDone bool) string {
-	if !initDone {
-		for _, c := range pod.Spec.InitContainers {
-			if st := hp.ctrs[c.Name]; st != nil && st.done && st.cur.ExitCode != 0 {
-				return api.PodFailed
-			}
-		}
-		return api.PodPending
+// ctrPhase describes a container for podPhase: a created hollow container
+// that is not done counts as running.
+func (hp *hollowPod) ctrPhase(name string) ctrPhase {
+	st := hp.ctrs[name]
+	if st == nil {
+		return ctrPhase{}
 	}
-	running, waiting, succeeded, failed := 0, 0, 0, 0
-	for _, c := range pod.Spec.Containers {
-		st := hp.ctrs[c.Name]
-		switch {
-		case st == nil || !st.created:
-			waiting++
-		case st.done && st.cur.ExitCode == 0:
-			succeeded++
-		case st.done:
-			failed++
-		default:
-			running++ // running, or exited and about to restart: the pod still runs
-		}
-	}
-	switch {
-	case waiting > 0:
-		return api.PodPending
-	case running > 0:
-		return api.PodRunning
-	case failed > 0:
-		return api.PodFailed
-	case succeeded > 0:
-		return api.PodSucceeded
-	}
-	return api.PodPending
+	return ctrPhase{created: st.created, done: st.done, exitCode: st.cur.ExitCode}
 }
 
 // containerStatus is one container's status; unready holds a running

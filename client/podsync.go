@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 	"github.com/berth-dev/berth/client/probe"
 	"github.com/berth-dev/berth/client/runtime"
 )
@@ -81,17 +81,22 @@ func (a *Agent) listPods(ctx context.Context) ([]*api.Pod, string, error) {
 			if err != nil {
 				return err
 			}
-			pods = pods[:0]
-			for _, o := range objs {
-				if p, ok := o.(*api.Pod); ok && p.Spec.NodeName == a.cfg.Name {
-					pods = append(pods, p)
-				}
-			}
-			rv = l.ResourceVersion
+			pods, rv = a.ownPods(objs), l.ResourceVersion
 			return nil
 		})
 	}, a.log, "list pods")
 	return pods, rv, err
+}
+
+// ownPods keeps the pods of a list that are bound to this node.
+func (a *Agent) ownPods(objs []api.Object) []*api.Pod {
+	var pods []*api.Pod
+	for _, o := range objs {
+		if p, ok := o.(*api.Pod); ok && p.Spec.NodeName == a.cfg.Name {
+			pods = append(pods, p)
+		}
+	}
+	return pods
 }
 
 func (a *Agent) fieldSelector() string { return "spec.nodeName=" + a.cfg.Name }
@@ -99,67 +104,25 @@ func (a *Agent) fieldSelector() string { return "spec.nodeName=" + a.cfg.Name }
 // syncLoop watches this node's pods from the list's resourceVersion,
 // re-listing when the watch is too old (410) (contract 2).
 func (a *Agent) syncLoop(ctx context.Context) {
-	rv := a.listRV
-	for ctx.Err() == nil {
-		next, err := a.watchPods(ctx, rv)
-		if ctx.Err() != nil {
-			return
-		}
-		rv = next
-		if api.ReasonOf(err) == api.ReasonGone || rv == "" {
-			pods, lrv, lerr := a.listPods(ctx)
-			if lerr != nil {
-				return // ctx ended
+	in := informer.Informer{
+		Source: a.apis, Resource: podRes, FieldSelector: a.fieldSelector(),
+		Replace: func(objs []api.Object) { a.reconcile(ctx, a.ownPods(objs)) },
+		Event: func(typ string, o api.Object) {
+			pod, ok := o.(*api.Pod)
+			switch {
+			case !ok:
+			case typ == api.WatchDeleted:
+				a.forget(pod.UID)
+			default:
+				a.dispatch(ctx, pod, nil)
 			}
-			a.reconcile(ctx, pods)
-			rv = lrv
-			continue
-		}
-		if err != nil {
-			a.log.Warn("pod watch broke; resuming", "err", err)
-			sleepCtx(ctx, 500*time.Millisecond)
-		}
+		},
+		Log:        a.log,
+		ListFailed: "list pods failed; retrying",
+		WatchBroke: "pod watch broke; resuming",
+		Backoff:    informer.Backoff{List: time.Second, Watch: 500 * time.Millisecond},
 	}
-}
-
-// watchPods follows one watch stream; it returns the last resourceVersion seen.
-func (a *Agent) watchPods(ctx context.Context, rv string) (string, error) {
-	var w *api.Watcher
-	err := a.apis.do(ctx, func(c *api.Client) error {
-		var err error
-		w, err = c.Watch(ctx, podRes, "", api.WatchOptions{
-			ResourceVersion: rv, FieldSelector: a.fieldSelector(), AllowBookmarks: true,
-		})
-		return err
-	})
-	if err != nil {
-		return rv, err
-	}
-	defer w.Close()
-	for {
-		ev, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			return rv, nil
-		}
-		if err != nil {
-			return rv, err
-		}
-		if ev.Object == nil {
-			continue
-		}
-		if v := ev.Object.GetObjectMeta().ResourceVersion; v != "" {
-			rv = v
-		}
-		pod, ok := ev.Object.(*api.Pod)
-		if !ok || ev.Type == api.WatchBookmark {
-			continue
-		}
-		if ev.Type == api.WatchDeleted {
-			a.forget(pod.UID)
-			continue
-		}
-		a.dispatch(ctx, pod, nil)
-	}
+	in.Run(ctx, a.listRV)
 }
 
 // reconcile applies a fresh list: pods absent from it are gone.

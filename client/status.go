@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/client/runtime"
@@ -91,75 +90,22 @@ func (w *podWorker) computeStatus(pod *api.Pod) api.PodStatus {
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 		allReady = allReady && cs.Ready
 	}
-	st.Phase = w.phase(pod, initDone)
-	if st.Phase == api.PodSucceeded || st.Phase == api.PodFailed {
-		allReady = false
-	}
-	now := api.NewTime(time.Now())
-	cond := func(typ string, ok bool, reason string) api.PodCondition {
-		c := api.PodCondition{Type: typ, Status: api.ConditionFalse, LastTransitionTime: now}
-		if ok {
-			c.Status = api.ConditionTrue
-		} else {
-			c.Reason = reason
-		}
-		for _, p := range prev.Conditions {
-			if p.Type == typ && p.Status == c.Status && p.LastTransitionTime != nil {
-				c.LastTransitionTime = p.LastTransitionTime
-			}
-		}
-		return c
-	}
+	st.Phase = podPhase(pod, initDone, w.ctrPhase)
 	notReady := "ContainersNotReady"
 	if st.Phase == api.PodSucceeded || st.Phase == api.PodFailed {
-		notReady = "PodCompleted"
+		allReady, notReady = false, "PodCompleted"
 	}
-	st.Conditions = []api.PodCondition{
-		cond(api.PodInitialized, initDone, "ContainersNotInitialized"),
-		cond(api.PodReady, allReady, notReady),
-		cond(api.ContainersReady, allReady, notReady),
-		cond(api.PodScheduled, true, ""),
-	}
+	st.Conditions = podConditions(prev.Conditions, initDone, allReady, allReady, notReady)
 	return st
 }
 
-// phase follows the kubelet's rules.
-func (w *podWorker) phase(pod *api.Pod, initDone bool) string {
-	if !initDone {
-		for _, c := range pod.Spec.InitContainers {
-			if s := w.ctrs[c.Name]; s != nil && s.done && s.cur.ExitCode != 0 {
-				return api.PodFailed
-			}
-		}
-		return api.PodPending
+// ctrPhase describes a container for podPhase.
+func (w *podWorker) ctrPhase(name string) ctrPhase {
+	s := w.ctrs[name]
+	if s == nil {
+		return ctrPhase{}
 	}
-	running, waiting, succeeded, failed := 0, 0, 0, 0
-	for _, c := range pod.Spec.Containers {
-		s := w.ctrs[c.Name]
-		switch {
-		case s == nil || !s.created:
-			waiting++
-		case s.running:
-			running++
-		case s.done && s.cur.ExitCode == 0:
-			succeeded++
-		case s.done:
-			failed++
-		default:
-			running++ // exited and about to restart: the pod still runs
-		}
-	}
-	switch {
-	case waiting > 0:
-		return api.PodPending
-	case running > 0:
-		return api.PodRunning
-	case failed > 0:
-		return api.PodFailed
-	case succeeded > 0:
-		return api.PodSucceeded
-	}
-	return api.PodPending
+	return ctrPhase{created: s.created, running: s.running, done: s.done, exitCode: s.cur.ExitCode}
 }
 
 // containerStatus is one container's status.

@@ -74,6 +74,9 @@ type agentOptions struct {
 	extra []string
 	// joinToken, when set, runs the agent with TLS and this client join token.
 	joinToken string
+	// noWait returns once the process has started instead of waiting for its Node
+	// to be Ready: for an agent the servers are meant to refuse.
+	noWait bool
 }
 
 // startAgent launches `berth client` against every server of c, with its own loopback
@@ -120,7 +123,9 @@ func (c *cluster) startAgentWith(t *testing.T, name, runtime string, o agentOpti
 		}
 		removeDockerObjects(t, "", a.network)
 	})
-	c.waitNodeReady(t, name, 60*time.Second)
+	if !o.noWait {
+		c.waitNodeReady(t, name, 60*time.Second)
+	}
 	return a
 }
 
@@ -179,7 +184,30 @@ func testNamespace(t *testing.T, c *cluster) string {
 	// The agents' cleanups (which run after the test's, once the agent is stopped)
 	// remove the namespace's containers; a test without an agent made none.
 	c.namespaces = append(c.namespaces, ns)
+	runNamespacesMu.Lock()
+	runNamespaces = append(runNamespaces, ns)
+	runNamespacesMu.Unlock()
 	return ns
+}
+
+// runNamespaces are every test namespace this process made: TestMain sweeps their
+// containers once more at the end, for one an agent was still creating when its test's
+// cleanup ran.
+var (
+	runNamespacesMu sync.Mutex
+	runNamespaces   []string
+)
+
+// sweepTestContainers removes what is left of this run's test namespaces.
+func sweepTestContainers() {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return
+	}
+	runNamespacesMu.Lock()
+	defer runNamespacesMu.Unlock()
+	for _, ns := range runNamespaces {
+		removeDockerObjects(nil, "label=io.berth.pod.namespace="+ns, "")
+	}
 }
 
 // removeDockerObjects force-removes the containers and volumes matching filter (if
@@ -198,8 +226,24 @@ func removeDockerObjects(t testing.TB, filter, network string) {
 			docker(append([]string{"volume", "rm", "-f"}, strings.Fields(vols)...)...)
 		}
 	}
-	if network != "" {
-		docker("network", "rm", network)
+	if network == "" {
+		return
+	}
+	// A container the agent was still creating when it was killed may have escaped
+	// the filter; whatever is left on the network goes with it, or the network (and
+	// its subnet) would outlive the test and clash with a later cluster's.
+	for attempt := 0; attempt < 5; attempt++ {
+		if ids := docker("network", "inspect", "-f", "{{range $id, $c := .Containers}}{{$id}} {{end}}", network); ids != "" {
+			docker(append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...)
+		}
+		if err := exec.Command("docker", "network", "rm", network).Run(); err == nil ||
+			docker("network", "ls", "-q", "--filter", "name=^"+network+"$") == "" {
+			return
+		}
+		time.Sleep(200 * time.Millisecond) // dockerd finishing a container's teardown
+	}
+	if t != nil {
+		t.Logf("docker network %s could not be removed", network)
 	}
 }
 

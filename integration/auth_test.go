@@ -229,30 +229,8 @@ spec:
 }
 
 // startTokenAgent runs `berth client --runtime fake` against every server of c with
-// the extra flags.
+// the extra flags, without waiting for its Node: a tokenless one never registers.
 func startTokenAgent(t *testing.T, c *cluster, name string, extra ...string) *agent {
 	t.Helper()
-	a := &agent{
-		node:    node{name: name, dir: filepath.Join(c.dir, name), ip: nextIP(), httpPort: 6450},
-		network: fmt.Sprintf("berth-it-%d-%s", os.Getpid()%100000, name),
-		runtime: "fake",
-		extra:   extra,
-	}
-	for _, n := range c.nodes {
-		a.servers = append(a.servers, n.addr())
-		a.join = append(a.join, n.gossipAddr())
-	}
-	a.argv = a.clientArgs
-	a.start(t)
-	t.Cleanup(func() {
-		a.kill(t)
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(c.dir, a.name+".log"))
-			if len(b) > 8000 {
-				b = b[len(b)-8000:]
-			}
-			t.Logf("---- agent %s log (tail) ----\n%s", a.name, b)
-		}
-	})
-	return a
+	return c.startAgentWith(t, name, "fake", agentOptions{extra: extra, noWait: true})
 }

@@ -5,16 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,7 +59,7 @@ func TestBenchDNS(t *testing.T) {
 	// busy; latency then includes their queue (Little: 64 / QPS).
 	floodDNS(t, addr, packed, 16, 4, time.Second) // warm-up
 	if p := os.Getenv("BERTH_BENCH_PROFILE"); p != "" {
-		go profileDNS(t, srv.node, p)
+		go saveProfile(t, srv.node, p, 4)
 	}
 	cpuBefore := procCPU(t, srv.pid)
 	res := floodDNS(t, addr, packed, 16, 4, 5*time.Second)
@@ -136,39 +133,10 @@ func startPinnedServer(t *testing.T) *pinnedServer {
 	return n
 }
 
-// profileDNS saves a 4-second CPU profile of the server (BERTH_BENCH_PROFILE=file).
-func profileDNS(t *testing.T, n *node, file string) {
-	resp, err := http.Get(n.addr() + "/debug/pprof/profile?seconds=4")
-	if err != nil {
-		t.Logf("profile: %v", err)
-		return
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		t.Logf("profile: %v", err)
-		return
-	}
-	defer f.Close()
-	_, _ = io.Copy(f, resp.Body)
-}
-
 // pinnedServer is the server process of TestBenchDNS.
 type pinnedServer struct {
 	*node
 	pid int
-}
-
-// procCPU is a process's user+system CPU time, from /proc (clock ticks of 10 ms).
-func procCPU(t *testing.T, pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // pinThisProcess moves every thread of the test process to one CPU; threads made

@@ -3,8 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -79,7 +77,7 @@ func TestBenchScheduling(t *testing.T) {
 		leader := c.waitLeader(10 * time.Second)
 		go func() {
 			time.Sleep(2 * time.Second) // into the bulk creation
-			profileLeaderNow(t, leader, f, 5)
+			saveProfile(t, leader, f, 5)
 		}()
 	}
 	cpuBefore := clusterCPU(t, c)
@@ -188,21 +186,4 @@ func startHollow(t *testing.T, c *cluster, prefix string, n int) *node {
 	})
 	report(fmt.Sprintf("hollow_register_%d_nodes", n), time.Since(startedAt).Seconds(), "s")
 	return h
-}
-
-// profileLeaderNow saves a CPU profile of n over secs seconds to file.
-func profileLeaderNow(t *testing.T, n *node, file string, secs int) {
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", n.addr(), secs))
-	if err != nil {
-		t.Logf("profile: %v", err)
-		return
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		t.Logf("profile: %v", err)
-		return
-	}
-	defer f.Close()
-	io.Copy(f, resp.Body)
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/api"
 )
 
 // The benchmarks behind `make bench`. They run only with BERTH_BENCH=1 and print
@@ -35,61 +37,85 @@ func TestBenchWriteThroughput(t *testing.T) {
 	c := newCluster(t, 3, benchFlags()...)
 	leader := c.waitLeader(15 * time.Second)
 	cl := leader.client(t)
-	payload := strings.Repeat("x", 256)
 	dur := 5 * time.Second
 	if p := os.Getenv("BERTH_BENCH_PROFILE"); p != "" {
 		go profileLeader(t, leader, p, dur)
 	}
 	for _, writers := range []int{1, 16, 256} {
-		var writes atomic.Int64
-		lat := make([][]time.Duration, writers)
-		var errs atomic.Int64
 		cpuBefore := clusterCPU(t, c)
-		deadline := time.Now().Add(dur)
-		var wg sync.WaitGroup
-		for w := 0; w < writers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; time.Now().Before(deadline); i++ {
-					cm := configMap("default", fmt.Sprintf("b%d-%d-%d", writers, w, i), map[string]string{"p": payload})
-					start := time.Now()
-					if _, err := cl.Create(context.Background(), cm); err != nil {
-						errs.Add(1)
-						continue
-					}
-					lat[w] = append(lat[w], time.Since(start))
-					writes.Add(1)
-				}
-			}(w)
-		}
-		wg.Wait()
+		r := benchWrites(cl, writers, dur)
 		cpuAfter := clusterCPU(t, c)
-		var all []time.Duration
-		for _, l := range lat {
-			all = append(all, l...)
+		if r.writes == 0 {
+			t.Fatalf("%d writers: no write succeeded (%d errors)", writers, r.errs)
 		}
-		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-		if len(all) == 0 {
-			t.Fatalf("%d writers: no write succeeded (%d errors)", writers, errs.Load())
-		}
-		report(fmt.Sprintf("write_throughput_%d_writers", writers), float64(writes.Load())/dur.Seconds(), "writes/s")
-		report(fmt.Sprintf("write_latency_p50_%d_writers", writers), ms(all[len(all)/2]), "ms")
-		report(fmt.Sprintf("write_latency_p99_%d_writers", writers), ms(all[len(all)*99/100]), "ms")
+		reportWrites(fmt.Sprintf("%d_writers", writers), r, dur)
 		for _, n := range c.nodes {
 			role := "follower"
 			if n == leader {
 				role = "leader"
 			}
 			report(fmt.Sprintf("server_cpu_per_write_%d_writers_%s_%s", writers, role, n.name),
-				float64((cpuAfter[n.name]-cpuBefore[n.name]).Microseconds())/float64(max(writes.Load(), 1)), "us")
+				float64((cpuAfter[n.name]-cpuBefore[n.name]).Microseconds())/float64(max(r.writes, 1)), "us")
 		}
 		if avg, ok := metricAvg(leader, "berth_raft_apply_batch_size"); ok {
 			report(fmt.Sprintf("writes_per_raft_entry_%d_writers", writers), avg, "writes")
 		}
-		if e := errs.Load(); e > 0 {
-			report(fmt.Sprintf("write_errors_%d_writers", writers), float64(e), "errors")
-		}
+	}
+}
+
+// writeRun is what one write benchmark measured.
+type writeRun struct {
+	writes, errs int64
+	p50, p99     time.Duration
+}
+
+func (r writeRun) perSecond(dur time.Duration) float64 { return float64(r.writes) / dur.Seconds() }
+
+// benchWrites has writers goroutines create 256-byte ConfigMaps through cl for dur.
+func benchWrites(cl *api.Client, writers int, dur time.Duration) writeRun {
+	payload := strings.Repeat("x", 256)
+	prefix := fmt.Sprintf("b%d-%d", writers, time.Now().UnixNano()%1e6)
+	var writes, errs atomic.Int64
+	lat := make([][]time.Duration, writers)
+	deadline := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				cm := configMap("default", fmt.Sprintf("%s-%d-%d", prefix, w, i), map[string]string{"p": payload})
+				start := time.Now()
+				if _, err := cl.Create(context.Background(), cm); err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat[w] = append(lat[w], time.Since(start))
+				writes.Add(1)
+			}
+		}(w)
+	}
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	r := writeRun{writes: writes.Load(), errs: errs.Load()}
+	if len(all) > 0 {
+		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
+	}
+	return r
+}
+
+// reportWrites prints a write run's throughput, p50 and p99 latency, and its errors
+// if any, with names ending in _tag.
+func reportWrites(tag string, r writeRun, dur time.Duration) {
+	report("write_throughput_"+tag, r.perSecond(dur), "writes/s")
+	report("write_latency_p50_"+tag, ms(r.p50), "ms")
+	report("write_latency_p99_"+tag, ms(r.p99), "ms")
+	if r.errs > 0 {
+		report("write_errors_"+tag, float64(r.errs), "errors")
 	}
 }
 
@@ -146,10 +172,7 @@ func TestBenchRSS(t *testing.T) {
 // rssOf reads VmRSS of the node's process from /proc.
 func rssOf(t *testing.T, n *node) int64 {
 	t.Helper()
-	n.mu.Lock()
-	pid := n.cmd.Process.Pid
-	n.mu.Unlock()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pidOf(n)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +199,13 @@ func benchFlags() []string {
 // (BERTH_BENCH_PROFILE=file), to find where the time goes.
 func profileLeader(t *testing.T, n *node, file string, dur time.Duration) {
 	time.Sleep(2*dur + time.Second) // skip the 1- and 16-writer runs
-	resp, err := http.Get(n.addr() + "/debug/pprof/profile?seconds=3")
+	saveProfile(t, n, file, 3)
+}
+
+// saveProfile saves a CPU profile of n over secs seconds to file. It only logs a
+// failure: a profile is a diagnostic, not a result.
+func saveProfile(t *testing.T, n *node, file string, secs int) {
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", n.addr(), secs))
 	if err != nil {
 		t.Logf("profile: %v", err)
 		return
@@ -188,28 +217,39 @@ func profileLeader(t *testing.T, n *node, file string, dur time.Duration) {
 		return
 	}
 	defer f.Close()
-	io.Copy(f, resp.Body)
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Logf("profile: %v", err)
+	}
+}
+
+// pidOf is the process id of n's running process.
+func pidOf(n *node) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmd.Process.Pid
 }
 
 // clusterCPU reads each server's user+system CPU time from /proc.
 func clusterCPU(t *testing.T, c *cluster) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for _, n := range c.nodes {
-		n.mu.Lock()
-		pid := n.cmd.Process.Pid
-		n.mu.Unlock()
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Fields after the command name (which is in parentheses): utime is the 14th
-		// field of the line, stime the 15th, in clock ticks (100 per second on Linux).
-		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		out[n.name] = time.Duration(ut+st) * 10 * time.Millisecond
+		out[n.name] = procCPU(t, pidOf(n))
 	}
 	return out
+}
+
+// procCPU is a process's user+system CPU time, from /proc.
+func procCPU(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which is in parentheses): utime is the 14th
+	// field of the line, stime the 15th, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // metricAvg scrapes a histogram's cumulative sum/count from a server's /metrics.

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -276,10 +279,39 @@ var (
 	cidrs  int
 )
 
-// nextClusterCIDR hands each cluster its own /16 of 10.0.0.0/8.
+// nextClusterCIDR hands each cluster its own /16 of 10.0.0.0/8, one that no Docker
+// network on the engine overlaps (a network another test run left behind would make
+// its nodes' pod networks fail with "Pool overlaps").
 func nextClusterCIDR() string {
+	taken := dockerSubnets()
 	ipMu.Lock()
 	defer ipMu.Unlock()
-	cidrs++
-	return fmt.Sprintf("10.%d.0.0/16", 100+(os.Getpid()+cidrs*7)%150)
+	for range 150 {
+		cidrs++
+		p := netip.MustParsePrefix(fmt.Sprintf("10.%d.0.0/16", 100+(os.Getpid()+cidrs*7)%150))
+		if !slices.ContainsFunc(taken, p.Overlaps) {
+			return p.String()
+		}
+	}
+	panic("integration: every 10.100-249.0.0/16 overlaps a Docker network; remove stale ones")
+}
+
+// dockerSubnets lists the subnets of the engine's networks (none without Docker).
+func dockerSubnets() []netip.Prefix {
+	ids, err := exec.Command("docker", "network", "ls", "-q").Output()
+	if err != nil || len(strings.TrimSpace(string(ids))) == 0 {
+		return nil
+	}
+	args := append([]string{"network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{end}}"}, strings.Fields(string(ids))...)
+	out, err := exec.Command("docker", args...).Output()
+	if err != nil {
+		return nil
+	}
+	var subnets []netip.Prefix
+	for _, f := range strings.Fields(string(out)) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			subnets = append(subnets, p)
+		}
+	}
+	return subnets
 }

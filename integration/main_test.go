@@ -36,6 +36,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	sweepTestContainers()
 	removeTestImages()
 	return code
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -27,24 +26,7 @@ import (
 // on the web pod (everywhere but db) blocks it from db's Service and nothing
 // else. Every change lands within a second.
 func TestNetworkPolicyOnDocker(t *testing.T) {
-	needDocker(t)
-	if os.Geteuid() != 0 {
-		t.Skip("network policies program iptables: run as root")
-	}
-	buildDemoImage(t)
-	c := newCluster(t, 1)
-	st, err := status(context.Background(), c.nodes[0])
-	if err != nil || st.ClusterCIDR == "" {
-		t.Fatalf("GET /v1/status: %+v, %v (want the cluster CIDR)", st, err)
-	}
-	// Registered before the agents, so it runs after they are killed.
-	t.Cleanup(func() { removeProxyRules(t, st.ClusterCIDR) })
-	network := fmt.Sprintf("bnp%d", os.Getpid()%100000) // a bridge name: at most 15 characters
-	for _, name := range []string{"n1", "n2"} {
-		c.startAgentWith(t, name, "docker", agentOptions{
-			network: network, extra: []string{"--proxy", "--network-policy", "--shared-pod-network"},
-		})
-	}
+	c, _, _ := startProxyCluster(t, 1, "bnp", []string{"n1", "n2"}, "--network-policy")
 	ns, otherNS := testNamespace(t, c), testNamespace(t, c)
 	s1 := c.nodes[0]
 	applyYAML(t, s1, ns, netpolPod("db", "db", "n1")+netpolPod("api", "api", "n1")+netpolPod("api-2", "api", "n2")+
@@ -89,6 +71,16 @@ func TestNetworkPolicyOnDocker(t *testing.T) {
 	npRes := mustResource("NetworkPolicy")
 
 	t.Run("no policy: everyone reaches db", func(t *testing.T) {
+		// A pod that has just become Ready on the other node may take a moment to be
+		// reachable across the bridge; the open state is the precondition here.
+		waitFor(t, 15*time.Second, "every pod reaches db", func() error {
+			for from := range everyone(true) {
+				if !reaches(ip[from], dbPod) {
+					return fmt.Errorf("%s does not reach %s yet", from, dbPod)
+				}
+			}
+			return nil
+		})
 		expect("no policy", dbPod, everyone(true))
 	})
 

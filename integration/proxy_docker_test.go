@@ -25,28 +25,7 @@ import (
 // without endpoints refuses, an unready backend leaves the rotation within 2 s, and
 // `berth client --cleanup` removes the rules.
 func TestServiceProxyOnDocker(t *testing.T) {
-	needDocker(t)
-	if os.Geteuid() != 0 {
-		t.Skip("the service proxy programs iptables: run as root")
-	}
-	buildDemoImage(t)
-	c := newCluster(t, 3)
-	st, err := status(context.Background(), c.nodes[0])
-	if err != nil || st.ClusterCIDR == "" {
-		t.Fatalf("GET /v1/status: %+v, %v (want the cluster CIDR)", st, err)
-	}
-	cidr := st.ClusterCIDR
-	// Registered before the agents, so it runs after they are killed: nothing
-	// re-adds the rules it removes.
-	t.Cleanup(func() { removeProxyRules(t, cidr) })
-	// At most 15 characters: the bridge is named after the network.
-	network := fmt.Sprintf("bpx%d", os.Getpid()%100000)
-	var agents []*agent
-	for _, name := range []string{"n1", "n2", "n3"} {
-		agents = append(agents, c.startAgentWith(t, name, "docker", agentOptions{
-			network: network, extra: []string{"--proxy", "--shared-pod-network"},
-		}))
-	}
+	c, cidr, agents := startProxyCluster(t, 3, "bpx", []string{"n1", "n2", "n3"})
 	ns := testNamespace(t, c)
 	s1 := c.nodes[0]
 	nodePort := 30000 + rand.IntN(2700)
@@ -405,6 +384,38 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// startProxyCluster skips unless Docker is there and the test runs as root, builds
+// the demo image, and runs servers servers and a Docker client per name, all on
+// one pod network (--shared-pod-network) with the service proxy on and the extra
+// flags. The network is named prefix and the process id: at most 15 characters, as
+// the bridge is named after it. It returns the cluster CIDR and the clients; their
+// iptables rules are removed after they are killed.
+func startProxyCluster(t *testing.T, servers int, prefix string, names []string, extra ...string) (*cluster, string, []*agent) {
+	t.Helper()
+	needDocker(t)
+	if os.Geteuid() != 0 {
+		t.Skip("the service proxy programs iptables: run as root")
+	}
+	buildDemoImage(t)
+	c := newCluster(t, servers)
+	st, err := status(context.Background(), c.nodes[0])
+	if err != nil || st.ClusterCIDR == "" {
+		t.Fatalf("GET /v1/status: %+v, %v (want the cluster CIDR)", st, err)
+	}
+	cidr := st.ClusterCIDR
+	// Registered before the agents, so it runs after they are killed: nothing
+	// re-adds the rules it removes.
+	t.Cleanup(func() { removeProxyRules(t, cidr) })
+	network := fmt.Sprintf("%s%d", prefix, os.Getpid()%100000)
+	var agents []*agent
+	for _, name := range names {
+		agents = append(agents, c.startAgentWith(t, name, "docker", agentOptions{
+			network: network, extra: append([]string{"--proxy", "--shared-pod-network"}, extra...),
+		}))
+	}
+	return c, cidr, agents
 }
 
 // removeProxyRules deletes the iptables chains of the cluster whose pods use cidr,

@@ -90,7 +90,7 @@ func TestRaftTrafficUnreadableOnLoopback(t *testing.T) {
 // server's address, not the leader's alone.)
 func startCapture(t *testing.T, file string, ips []string, port int) (stop func()) {
 	t.Helper()
-	var stderr strings.Builder
+	var stderr syncBuffer // lifecycle_docker_test.go
 	cmd := exec.Command("tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-w", file,
 		"-Z", "root",
 		fmt.Sprintf("tcp port %d and (host %s)", port, strings.Join(ips, " or host ")))

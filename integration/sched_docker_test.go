@@ -59,12 +59,15 @@ spec:
 			}
 			return fmt.Errorf("events %q, want FailedScheduling %q", events(t, c, ns, "huge"), want)
 		})
-		p := waitPod(t, c, ns, "huge", 5*time.Second, func(p *api.Pod) error { return nil })
+		// The Event and the pod's status are separate writes: wait for the condition.
+		p := waitPod(t, c, ns, "huge", 10*time.Second, func(p *api.Pod) error {
+			if got := podCondition(p, "PodScheduled"); got != "False" {
+				return fmt.Errorf("PodScheduled = %q, want False", got)
+			}
+			return nil
+		})
 		if p.Spec.NodeName != "" || p.Status.Phase != api.PodPending {
 			t.Fatalf("huge pod bound to %q phase %s", p.Spec.NodeName, p.Status.Phase)
-		}
-		if podCondition(p, "PodScheduled") != "False" {
-			t.Fatalf("PodScheduled = %q, want False", podCondition(p, "PodScheduled"))
 		}
 		mustCLI(t, s1, "delete", "-n", ns, "pod", "huge")
 	})

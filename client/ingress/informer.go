@@ -1,25 +1,18 @@
 package ingress
 
 import (
-	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 )
 
 // Source is how the ingress reads the cluster: lists and watches of whole
 // collections, as *api.Client does them. It is called from one goroutine per
 // watched kind at once.
-type Source interface {
-	List(ctx context.Context, res *api.Resource, ns string, opts api.ListOptions) (*api.List, error)
-	Watch(ctx context.Context, res *api.Resource, ns string, opts api.WatchOptions) (*api.Watcher, error)
-}
-
-var _ Source = (*api.Client)(nil)
+type Source = informer.Source
 
 // watched is one kind the ingress follows, with the field selector that narrows it.
 type watched struct {
@@ -135,98 +128,17 @@ func (c *cache) snapshot() *snapshot {
 	return s
 }
 
-// informer keeps one kind of the cache current: list, then watch from the list's
-// resourceVersion, resuming where the stream ended and listing again when the
-// server no longer has that far back (410 Gone).
-type informer struct {
-	src   Source
-	res   *api.Resource
-	field string
-	cache *cache
-	log   *slog.Logger
-}
-
-func (in *informer) run(ctx context.Context) {
-	rv := ""
-	wait := retryInitial
-	for ctx.Err() == nil {
-		if rv == "" {
-			var err error
-			if rv, err = in.list(ctx); err != nil {
-				in.log.Warn("ingress: list failed; retrying", "kind", in.res.Kind, "err", err)
-				wait = pause(ctx, wait)
-				continue
-			}
-		}
-		next, err := in.watch(ctx, rv)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case api.ReasonOf(err) == api.ReasonGone:
-			rv = "" // too old: list again
-		case err != nil:
-			in.log.Warn("ingress: watch broke; resuming", "kind", in.res.Kind, "err", err)
-			rv = next
-			wait = pause(ctx, wait)
-		case next == rv:
-			// Ended with nothing new: do not spin on a server that ends streams at once.
-			wait = pause(ctx, retryInitial)
-		default:
-			rv, wait = next, retryInitial
-		}
-	}
-}
-
-// pause sleeps for wait (or until ctx ends) and returns the next, doubled, wait.
-func pause(ctx context.Context, wait time.Duration) time.Duration {
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-	return min(2*wait, retryMax)
-}
-
-func (in *informer) list(ctx context.Context) (string, error) {
-	l, err := in.src.List(ctx, in.res, "", api.ListOptions{FieldSelector: in.field})
-	if err != nil {
-		return "", err
-	}
-	objs, err := l.Objects()
-	if err != nil {
-		return "", err
-	}
-	in.cache.replace(in.res.Kind, objs)
-	if l.ResourceVersion == "" {
-		return "", errors.New("ingress: list without a resourceVersion")
-	}
-	return l.ResourceVersion, nil
-}
-
-// watch follows one stream and returns the last resourceVersion it saw.
-func (in *informer) watch(ctx context.Context, rv string) (string, error) {
-	w, err := in.src.Watch(ctx, in.res, "", api.WatchOptions{ResourceVersion: rv, FieldSelector: in.field, AllowBookmarks: true})
-	if err != nil {
-		return rv, err
-	}
-	defer w.Close()
-	for {
-		ev, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			return rv, nil
-		}
-		if err != nil {
-			return rv, err
-		}
-		if ev.Object == nil {
-			continue
-		}
-		if v := ev.Object.GetObjectMeta().ResourceVersion; v != "" {
-			rv = v
-		}
-		if ev.Type != api.WatchBookmark {
-			in.cache.apply(in.res.Kind, ev.Type, ev.Object)
-		}
+// newInformer keeps one kind of the cache current: list, then watch from the
+// list's resourceVersion, resuming where the stream ended and listing again
+// when the server no longer has that far back (410 Gone).
+func newInformer(src Source, res *api.Resource, fieldSelector string, c *cache, log *slog.Logger) *informer.Informer {
+	return &informer.Informer{
+		Source: src, Resource: res, FieldSelector: fieldSelector,
+		Replace:    func(objs []api.Object) { c.replace(res.Kind, objs) },
+		Event:      func(typ string, o api.Object) { c.apply(res.Kind, typ, o) },
+		Log:        log.With("kind", res.Kind),
+		ListFailed: "ingress: list failed; retrying",
+		WatchBroke: "ingress: watch broke; resuming",
+		Backoff:    informer.Backoff{List: retryInitial, Watch: retryInitial, Max: retryMax, Idle: true},
 	}
 }

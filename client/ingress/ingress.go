@@ -132,8 +132,8 @@ func (ig *Ingress) run(ctx context.Context) error {
 	followCtx, stopFollowing := context.WithCancel(ctx)
 	for _, w := range watchedKinds {
 		res, _ := api.ResourceForKind(w.kind)
-		in := &informer{src: ig.src, res: res, field: w.fieldSelector, cache: ig.cache, log: ig.log}
-		wg.Go(func() { in.run(followCtx) })
+		in := newInformer(ig.src, res, w.fieldSelector, ig.cache, ig.log)
+		wg.Go(func() { in.Run(followCtx, "") })
 	}
 	var err error
 	for done := false; !done; {

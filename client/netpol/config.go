@@ -9,18 +9,13 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 	"github.com/berth-dev/berth/client/proxy"
 )
 
 // API is what the enforcer needs of the cluster: lists and watches of every
 // namespace. *api.Client implements it.
-type API interface {
-	List(ctx context.Context, res *api.Resource, ns string, opts api.ListOptions) (*api.List, error)
-	Watch(ctx context.Context, res *api.Resource, ns string, opts api.WatchOptions) (*api.Watcher, error)
-}
-
-var _ API = (*api.Client)(nil)
+type API = informer.Source
 
 // Executor is what the enforcer changes on the host: the filter table.
 // *proxy.IPTables implements it.

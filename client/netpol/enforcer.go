@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/iptables"
 	"github.com/berth-dev/berth/client/proxy"
 )
 
@@ -30,8 +31,7 @@ type Enforcer struct {
 	log  *slog.Logger
 	exec Executor
 
-	// dirty has a token when the state changed since the last sync.
-	dirty chan struct{}
+	loop *iptables.SyncLoop
 
 	mu         sync.Mutex
 	policies   map[string]*api.NetworkPolicy // by namespace/name
@@ -54,12 +54,16 @@ func New(cfg Config) (*Enforcer, error) {
 	if x == nil {
 		x = &proxy.IPTables{}
 	}
-	return &Enforcer{
+	e := &Enforcer{
 		cfg: cfg, log: cfg.logger().With("component", "netpol"), exec: x,
-		dirty:    make(chan struct{}, 1),
 		policies: map[string]*api.NetworkPolicy{}, pods: map[string]*api.Pod{},
 		namespaces: map[string]map[string]string{}, listed: map[string]bool{},
-	}, nil
+	}
+	e.loop = iptables.NewSyncLoop(iptables.SyncConfig{
+		MinInterval: cfg.MinSyncInterval, Period: cfg.SyncPeriod, Retry: cfg.RetryInterval,
+		Ready: e.ready, Sync: e.sync, Log: e.log, FailedMsg: "network policy sync failed; retrying",
+	})
+	return e, nil
 }
 
 // Syncs counts the restores applied so far.
@@ -80,54 +84,8 @@ func (e *Enforcer) Run(ctx context.Context) error {
 		wg.Go(func() { e.follow(ctx, res) })
 	}
 	defer wg.Wait()
-	e.loop(ctx)
+	e.loop.Run(ctx)
 	return nil
-}
-
-// loop is the enforcer's event loop: it syncs when the state changed (no
-// more often than MinSyncInterval), every SyncPeriod, and after a failure
-// once the back-off has passed.
-func (e *Enforcer) loop(ctx context.Context) {
-	period := time.NewTicker(e.cfg.SyncPeriod)
-	defer period.Stop()
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	defer retry.Stop()
-	backoff := e.cfg.RetryInterval
-	var last time.Time
-	for {
-		force := false
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.dirty:
-		case <-period.C:
-			force = true
-		case <-retry.C:
-			force = true
-		}
-		if !e.ready() {
-			continue
-		}
-		if wait := time.Until(last.Add(e.cfg.MinSyncInterval)); wait > 0 && !sleep(ctx, wait) {
-			return
-		}
-		select { // what arrived while waiting is in this sync
-		case <-e.dirty:
-		default:
-		}
-		last = time.Now()
-		if err := e.sync(ctx, force); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			e.log.Warn("network policy sync failed; retrying", "in", backoff, "err", err)
-			retry.Reset(backoff)
-			backoff = min(2*backoff, e.cfg.SyncPeriod)
-			continue
-		}
-		backoff = e.cfg.RetryInterval
-	}
 }
 
 // sync writes the rules of the current state. Unless force, it skips the
@@ -187,21 +145,4 @@ func (e *Enforcer) ready() bool {
 }
 
 // markDirty asks the loop for a sync; it never blocks.
-func (e *Enforcer) markDirty() {
-	select {
-	case e.dirty <- struct{}{}:
-	default:
-	}
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (e *Enforcer) markDirty() { e.loop.Changed() }

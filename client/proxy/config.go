@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,17 +8,12 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 )
 
 // API is what the proxy needs of the cluster: lists and watches of every
 // namespace. *api.Client implements it.
-type API interface {
-	List(ctx context.Context, res *api.Resource, ns string, opts api.ListOptions) (*api.List, error)
-	Watch(ctx context.Context, res *api.Resource, ns string, opts api.WatchOptions) (*api.Watcher, error)
-}
-
-var _ API = (*api.Client)(nil)
+type API = informer.Source
 
 // Config is everything a Proxier needs. New takes it by value; nothing
 // changes it afterwards.

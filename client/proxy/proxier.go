@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/iptables"
 )
 
 // Sentinel errors of the proxy.
@@ -30,8 +31,7 @@ type Proxier struct {
 	log  *slog.Logger
 	exec Executor
 
-	// dirty has a token when the state changed since the last sync.
-	dirty chan struct{}
+	loop *iptables.SyncLoop
 
 	mu        sync.Mutex
 	services  map[string]*api.Service   // by namespace/name
@@ -52,12 +52,16 @@ func New(cfg Config) (*Proxier, error) {
 	if x == nil {
 		x = &IPTables{}
 	}
-	return &Proxier{
+	p := &Proxier{
 		cfg: cfg, log: cfg.logger().With("component", "proxy"), exec: x,
-		dirty:    make(chan struct{}, 1),
 		services: map[string]*api.Service{}, endpoints: map[string]*api.Endpoints{},
 		listed: map[string]bool{},
-	}, nil
+	}
+	p.loop = iptables.NewSyncLoop(iptables.SyncConfig{
+		MinInterval: cfg.MinSyncInterval, Period: cfg.SyncPeriod, Retry: cfg.RetryInterval,
+		Ready: p.ready, Sync: p.sync, Log: p.log, FailedMsg: "service proxy sync failed; retrying",
+	})
+	return p, nil
 }
 
 // Syncs counts the restores applied so far.
@@ -77,54 +81,8 @@ func (p *Proxier) Run(ctx context.Context) error {
 		wg.Go(func() { p.follow(ctx, res) })
 	}
 	defer wg.Wait()
-	p.loop(ctx)
+	p.loop.Run(ctx)
 	return nil
-}
-
-// loop is the proxier's event loop: it syncs when the state changed (no more
-// often than MinSyncInterval), every SyncPeriod, and after a failure once
-// the back-off has passed.
-func (p *Proxier) loop(ctx context.Context) {
-	period := time.NewTicker(p.cfg.SyncPeriod)
-	defer period.Stop()
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	defer retry.Stop()
-	backoff := p.cfg.RetryInterval
-	var last time.Time
-	for {
-		force := false
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.dirty:
-		case <-period.C:
-			force = true
-		case <-retry.C:
-			force = true
-		}
-		if !p.ready() {
-			continue
-		}
-		if wait := time.Until(last.Add(p.cfg.MinSyncInterval)); wait > 0 && !sleep(ctx, wait) {
-			return
-		}
-		select { // what arrived while waiting is in this sync
-		case <-p.dirty:
-		default:
-		}
-		last = time.Now()
-		if err := p.sync(ctx, force); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			p.log.Warn("service proxy sync failed; retrying", "in", backoff, "err", err)
-			retry.Reset(backoff)
-			backoff = min(2*backoff, p.cfg.SyncPeriod)
-			continue
-		}
-		backoff = p.cfg.RetryInterval
-	}
 }
 
 // sync writes the rules of the current state. Unless force, it skips the
@@ -190,21 +148,4 @@ func (p *Proxier) ready() bool {
 }
 
 // markDirty asks the loop for a sync; it never blocks.
-func (p *Proxier) markDirty() {
-	select {
-	case p.dirty <- struct{}{}:
-	default:
-	}
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (p *Proxier) markDirty() { p.loop.Changed() }

@@ -2,83 +2,36 @@ package proxy
 
 import (
 	"context"
-	"errors"
-	"io"
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 )
 
 // relistWait is the pause before listing again after a failed list or a
 // broken watch: long enough not to hammer a server that is down.
 const relistWait = 500 * time.Millisecond
 
-// follow lists and watches res (Services or Endpoints) in every namespace
-// until ctx ends, re-listing when the watch falls out of the server's window
-// (410 Gone) and resuming from the last resourceVersion otherwise.
+// follow lists and watches res (Services or Endpoints) in every namespace until ctx ends,
+// re-listing when the watch falls out of the server's window (410 Gone) and
+// resuming from the last resourceVersion otherwise.
 func (p *Proxier) follow(ctx context.Context, res *api.Resource) {
-	rv := ""
-	for ctx.Err() == nil {
-		if rv == "" {
-			l, err := p.cfg.API.List(ctx, res, "", api.ListOptions{})
-			var objs []api.Object
-			if err == nil {
-				objs, err = l.Objects()
+	in := informer.Informer{
+		Source: p.cfg.API, Resource: res,
+		Replace: func(objs []api.Object) { p.replace(res.Kind, objs) },
+		Event: func(typ string, o api.Object) {
+			if typ == api.WatchDeleted {
+				p.remove(o)
+			} else {
+				p.put(o)
 			}
-			if err != nil {
-				if ctx.Err() == nil {
-					p.log.Warn("service proxy: list failed; retrying", "kind", res.Kind, "err", err)
-				}
-				sleep(ctx, relistWait)
-				continue
-			}
-			p.replace(res.Kind, objs)
-			rv = l.ResourceVersion
-		}
-		next, err := p.watch(ctx, res, rv)
-		if ctx.Err() != nil {
-			return
-		}
-		rv = next
-		switch {
-		case api.ReasonOf(err) == api.ReasonGone:
-			rv = ""
-		case err != nil:
-			p.log.Warn("service proxy: watch broke; resuming", "kind", res.Kind, "err", err)
-			sleep(ctx, relistWait)
-		}
+		},
+		Log:        p.log.With("kind", res.Kind),
+		ListFailed: "service proxy: list failed; retrying",
+		WatchBroke: "service proxy: watch broke; resuming",
+		Backoff:    informer.Backoff{List: relistWait, Watch: relistWait},
 	}
-}
-
-// watch follows one watch stream from rv and returns the last
-// resourceVersion it saw.
-func (p *Proxier) watch(ctx context.Context, res *api.Resource, rv string) (string, error) {
-	w, err := p.cfg.API.Watch(ctx, res, "", api.WatchOptions{ResourceVersion: rv, AllowBookmarks: true})
-	if err != nil {
-		return rv, err
-	}
-	defer w.Close()
-	for {
-		ev, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			return rv, nil
-		}
-		if err != nil {
-			return rv, err
-		}
-		if ev.Object == nil {
-			continue
-		}
-		if v := ev.Object.GetObjectMeta().ResourceVersion; v != "" {
-			rv = v
-		}
-		switch ev.Type {
-		case api.WatchAdded, api.WatchModified:
-			p.put(ev.Object)
-		case api.WatchDeleted:
-			p.remove(ev.Object)
-		}
-	}
+	in.Run(ctx, "")
 }
 
 // replace swaps the whole state of kind for a fresh list, in one step so a

@@ -39,10 +39,9 @@ type DaemonSetController struct {
 	now                    func() time.Time
 
 	// Per run (a new leadership term starts a new run).
-	queue   *Queue
-	mu      sync.Mutex
-	nodes   map[string]string          // node name → what of it placement depends on
-	orphans map[string]map[string]bool // namespace → names of pods without a controller
+	adoption // queue, orphan pods, selectors
+	mu       sync.Mutex
+	nodes    map[string]string // node name → what of it placement depends on
 }
 
 // NewDaemonSetController builds the controller with 2 workers.
@@ -62,23 +61,18 @@ func (c *DaemonSetController) Name() string { return "daemonset" }
 // Run implements Controller: it watches DaemonSets, pods and nodes and reconciles
 // until ctx ends.
 func (c *DaemonSetController) Run(ctx context.Context) error {
-	c.queue = NewQueue()
-	c.nodes, c.orphans = map[string]string{}, map[string]map[string]bool{}
-	inf := NewInformer(c.env.Store, c.env.Log).
-		On("DaemonSet", EnqueueSelf(c.queue)).
-		On("Pod", c.onPod).
-		On("Node", c.onNode)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { inf.Run(ctx) })
-	select {
-	case <-inf.Synced():
-	case <-ctx.Done():
+	c.adoption = newAdoption(c.env.Store, c.dsRes, func(o api.Object) *api.LabelSelector {
+		if ds, ok := o.(*api.DaemonSet); ok {
+			return ds.Spec.Selector
+		}
 		return nil
-	}
-	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
-		c.env.Log.Debug("daemonset: sync failed, retrying", "daemonset", key, "err", err)
 	})
+	c.nodes = map[string]string{}
+	inf := NewInformer(c.env.Store, c.env.Log).
+		On("DaemonSet", c.onOwner).
+		On("Pod", c.onDependent).
+		On("Node", c.onNode)
+	inf.runAndProcess(ctx, c.queue, c.Workers, c.sync, "daemonset", "daemonset")
 	return nil
 }
 
@@ -120,56 +114,6 @@ func dsNodeFingerprint(n *api.Node) string {
 	}
 	fmt.Fprintf(&b, "|%t", n.Spec.Unschedulable)
 	return b.String()
-}
-
-// onPod queues the pod's DaemonSet; an orphan is remembered, and the DaemonSets of
-// its namespace that select it are queued to adopt it.
-func (c *DaemonSetController) onPod(typ raftfsm.EventType, rec *raftfsm.Record) {
-	p, ok := rec.Object.(*api.Pod)
-	if !ok {
-		return
-	}
-	ref := ControllerOf(p)
-	orphan := typ != raftfsm.Deleted && ref == nil && !podIsTerminating(p) && len(p.Labels) > 0
-	c.mu.Lock()
-	if orphan {
-		if c.orphans[p.Namespace] == nil {
-			c.orphans[p.Namespace] = map[string]bool{}
-		}
-		c.orphans[p.Namespace][p.Name] = true
-	} else if names := c.orphans[p.Namespace]; names != nil {
-		delete(names, p.Name)
-		if len(names) == 0 {
-			delete(c.orphans, p.Namespace)
-		}
-	}
-	c.mu.Unlock()
-	if ref != nil {
-		if ref.Kind == "DaemonSet" {
-			c.queue.Add(p.Namespace + "/" + ref.Name)
-		}
-		return
-	}
-	if !orphan {
-		return
-	}
-	recs, _ := c.env.Store.List(c.dsRes, p.Namespace)
-	for _, r := range recs {
-		ds, ok := r.Object.(*api.DaemonSet)
-		if !ok || ds.DeletionTimestamp != nil {
-			continue
-		}
-		if sel, err := ds.Spec.Selector.AsSelector(); err == nil && sel.Matches(p.Labels) {
-			c.queue.Add(KeyOf(ds))
-		}
-	}
-}
-
-// orphanNames are the orphan pods of a namespace seen so far.
-func (c *DaemonSetController) orphanNames(ns string) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Collect(maps.Keys(c.orphans[ns]))
 }
 
 func (c *DaemonSetController) event(obj api.Object, eventType, reason, message string) {

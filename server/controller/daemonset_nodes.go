@@ -89,7 +89,7 @@ func dsShouldRun(ds *api.DaemonSet, tols []api.Toleration, n *api.Node) (shouldR
 		if t.Effect != api.TaintNoSchedule && t.Effect != api.TaintNoExecute {
 			continue
 		}
-		if slices.ContainsFunc(tols, func(tol api.Toleration) bool { return dsTolerates(&tol, t) }) {
+		if slices.ContainsFunc(tols, func(tol api.Toleration) bool { return tol.ToleratesTaint(t) }) {
 			continue
 		}
 		shouldRun = false
@@ -98,24 +98,6 @@ func dsShouldRun(ds *api.DaemonSet, tols []api.Toleration, n *api.Node) (shouldR
 		}
 	}
 	return shouldRun, shouldContinue
-}
-
-// dsTolerates: an empty effect matches every effect, an empty key with Exists every
-// key; Exists ignores the value, Equal ("" too) compares it.
-func dsTolerates(tol *api.Toleration, t *api.Taint) bool {
-	if tol.Effect != "" && tol.Effect != t.Effect {
-		return false
-	}
-	if tol.Key != "" && tol.Key != t.Key {
-		return false
-	}
-	switch tol.Operator {
-	case "Exists":
-		return true
-	case "", "Equal":
-		return tol.Value == t.Value
-	}
-	return false
 }
 
 var dsNodeSelectorOps = map[string]api.Operator{

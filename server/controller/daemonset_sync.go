@@ -29,15 +29,11 @@ type dsState struct {
 
 // sync reconciles one DaemonSet; key is "namespace/name".
 func (c *DaemonSetController) sync(ctx context.Context, key string) error {
-	ns, name := SplitKey(key)
-	rec, ok := c.env.Store.Get(c.dsRes, ns, name)
-	if !ok {
+	stored, ok := lookup[*api.DaemonSet](c.env.Store, c.dsRes, key)
+	if !ok || stored.DeletionTimestamp != nil {
 		return nil
 	}
-	ds := api.DeepCopy(rec.Object).(*api.DaemonSet)
-	if ds.DeletionTimestamp != nil {
-		return nil
-	}
+	ds := api.DeepCopy(stored).(*api.DaemonSet)
 	sel, err := ds.Spec.Selector.AsSelector()
 	if err != nil {
 		c.event(ds, "Warning", "InvalidSelector", fmt.Sprintf("invalid selector: %v", err))
@@ -67,13 +63,13 @@ func (c *DaemonSetController) sync(ctx context.Context, key string) error {
 func (c *DaemonSetController) adopt(ctx context.Context, ds *api.DaemonSet, sel api.Selector) ([]*api.Pod, error) {
 	var out []*api.Pod
 	var errs []error
-	for _, name := range c.orphanNames(ds.Namespace) {
+	for _, name := range c.orphans.list(ds.Namespace, ds.Spec.Selector) {
 		rec, ok := c.env.Store.Get(c.podRes, ds.Namespace, name)
 		if !ok {
 			continue
 		}
 		p := api.DeepCopy(rec.Object).(*api.Pod)
-		if ControllerOf(p) != nil || podIsTerminating(p) || !sel.Matches(p.Labels) {
+		if ControllerOf(p) != nil || podIsTerminating(p) || len(p.Labels) == 0 || !sel.Matches(p.Labels) {
 			continue
 		}
 		p.OwnerReferences = append(p.OwnerReferences, NewControllerRef(ds))

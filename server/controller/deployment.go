@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/api"
@@ -27,10 +26,7 @@ type DeploymentController struct {
 	dRes, rsRes, podRes *api.Resource
 	now                 func() time.Time
 
-	// Per run (a new leadership term starts a new run).
-	queue     *Queue
-	orphans   *adoptionCandidates // ReplicaSets without a controller
-	selectors *selectorCache      // Deployments' selectors
+	adoption // per run (a new leadership term starts a new run): queue, orphan ReplicaSets, selectors
 }
 
 // NewDeploymentController builds the controller with 5 workers.
@@ -49,56 +45,18 @@ func (c *DeploymentController) Name() string { return "deployment" }
 // Run implements Controller: it watches Deployments, ReplicaSets and pod deletions
 // and reconciles until ctx ends.
 func (c *DeploymentController) Run(ctx context.Context) error {
-	c.queue, c.orphans, c.selectors = NewQueue(), newAdoptionCandidates(), newSelectorCache()
-	inf := NewInformer(c.env.Store, c.env.Log).
-		On("Deployment", c.onDeployment).
-		On("ReplicaSet", c.onReplicaSet).
-		On("Pod", c.onPod)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { inf.Run(ctx) })
-	select {
-	case <-inf.Synced():
-	case <-ctx.Done():
+	c.adoption = newAdoption(c.env.Store, c.dRes, func(o api.Object) *api.LabelSelector {
+		if d, ok := o.(*api.Deployment); ok {
+			return d.Spec.Selector
+		}
 		return nil
-	}
-	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
-		c.env.Log.Debug("deployment: sync failed, retrying", "deployment", key, "err", err)
 	})
+	inf := NewInformer(c.env.Store, c.env.Log).
+		On("Deployment", c.onOwner).
+		On("ReplicaSet", c.onDependent).
+		On("Pod", c.onPod)
+	inf.runAndProcess(ctx, c.queue, c.Workers, c.sync, "deployment", "deployment")
 	return nil
-}
-
-func (c *DeploymentController) onDeployment(typ raftfsm.EventType, rec *raftfsm.Record) {
-	if typ == raftfsm.Deleted {
-		c.selectors.forget(rec.Object.GetObjectMeta().UID)
-	}
-	c.queue.Add(KeyOf(rec.Object))
-}
-
-// onReplicaSet queues the ReplicaSet's Deployment, or for an orphan every Deployment
-// of its namespace that could adopt it.
-func (c *DeploymentController) onReplicaSet(typ raftfsm.EventType, rec *raftfsm.Record) {
-	rs, ok := rec.Object.(*api.ReplicaSet)
-	if !ok {
-		return
-	}
-	c.orphans.observe(typ, rs)
-	if ref := ControllerOf(rs); ref != nil {
-		if ref.Kind == "Deployment" {
-			c.queue.Add(rs.Namespace + "/" + ref.Name)
-		}
-		return
-	}
-	if typ == raftfsm.Deleted || rs.DeletionTimestamp != nil || len(rs.Labels) == 0 {
-		return
-	}
-	recs, _ := c.env.Store.List(c.dRes, rs.Namespace)
-	for _, r := range recs {
-		d, ok := r.Object.(*api.Deployment)
-		if ok && d.DeletionTimestamp == nil && c.selectors.get(d.UID, d.Spec.Selector).Matches(rs.Labels) {
-			c.queue.Add(KeyOf(d))
-		}
-	}
 }
 
 // onPod queues a Recreate Deployment when one of its old pods is finally gone: it
@@ -127,9 +85,6 @@ func (c *DeploymentController) onPod(typ raftfsm.EventType, rec *raftfsm.Record)
 	}
 }
 
-// event records an Event about obj when the Env has a recorder.
 func (c *DeploymentController) event(obj api.Object, eventType, reason, message string) {
-	if c.env.Events != nil {
-		c.env.Events.Record(obj, eventType, reason, message)
-	}
+	recordEvent(c.env, obj, eventType, reason, message)
 }

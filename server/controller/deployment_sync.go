@@ -11,14 +11,9 @@ import (
 
 // sync reconciles one Deployment from the store's current state.
 func (c *DeploymentController) sync(ctx context.Context, key string) error {
-	ns, name := SplitKey(key)
-	rec, ok := c.env.Store.Get(c.dRes, ns, name)
+	stored, ok := lookup[*api.Deployment](c.env.Store, c.dRes, key)
 	if !ok {
 		return nil // deleted; the garbage collector takes its ReplicaSets
-	}
-	stored, ok := rec.Object.(*api.Deployment)
-	if !ok {
-		return nil
 	}
 	d := api.DeepCopy(stored).(*api.Deployment) // private: the sync edits its status
 	sel := c.selectors.get(d.UID, d.Spec.Selector)
@@ -55,16 +50,7 @@ func (c *DeploymentController) sync(ctx context.Context, key string) error {
 // claimReplicaSets returns the ReplicaSets the Deployment controls after adopting
 // matching orphans and releasing the ones its selector no longer matches.
 func (c *DeploymentController) claimReplicaSets(ctx context.Context, d *api.Deployment, sel api.Selector) ([]*api.ReplicaSet, error) {
-	owned := controlledBy(c.env.Store.ListByOwner(c.rsRes, d.UID), d.UID)
-	cl := claimer{w: c.env.Writer, store: c.env.Store, res: c.rsRes, owner: d, sel: sel}
-	objs, err := cl.claim(ctx, owned, c.orphans.list(d.Namespace, d.Spec.Selector))
-	out := make([]*api.ReplicaSet, 0, len(objs))
-	for _, o := range objs {
-		if rs, ok := o.(*api.ReplicaSet); ok {
-			out = append(out, rs)
-		}
-	}
-	return out, err
+	return claimDependents[*api.ReplicaSet](ctx, c.env, c.rsRes, d, sel, c.orphans.list(d.Namespace, d.Spec.Selector))
 }
 
 // checkPausedConditions sets Progressing to DeploymentPaused or DeploymentResumed

@@ -55,17 +55,7 @@ func (c *EndpointsController) Run(ctx context.Context) error {
 	c.queue, c.index, c.deleted = NewQueue(), newServiceIndex(), map[string]bool{}
 	inf := NewInformer(c.env.Store, c.env.Log).
 		On("Service", c.onService).On("Pod", c.onPod).On("Endpoints", c.onEndpoints)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { inf.Run(ctx) })
-	select {
-	case <-inf.Synced():
-	case <-ctx.Done():
-		return nil
-	}
-	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
-		c.env.Log.Debug("endpoints: sync failed, retrying", "service", key, "err", err)
-	})
+	inf.runAndProcess(ctx, c.queue, c.Workers, c.sync, "endpoints", "service")
 	return nil
 }
 

@@ -64,6 +64,25 @@ func (in *Informer) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// runAndProcess runs the informer until ctx ends and, once its first lists are
+// handed to the handlers, reconciles q's keys with Process; a failed key is logged
+// at debug level as "<name>: sync failed, retrying" with the key under keyAttr. It
+// returns after the informer and the workers stopped; when ctx ends before the
+// informer synced it reconciles nothing. This is the Run body of most controllers.
+func (in *Informer) runAndProcess(ctx context.Context, q *Queue, workers int, reconcile func(ctx context.Context, key string) error, name, keyAttr string) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { in.Run(ctx) })
+	select {
+	case <-in.Synced():
+	case <-ctx.Done():
+		return
+	}
+	Process(ctx, q, workers, reconcile, func(key string, err error) {
+		in.log.Debug(name+": sync failed, retrying", keyAttr, key, "err", err)
+	})
+}
+
 func (in *Informer) runKind(ctx context.Context, res *api.Resource, h Handler, listed func()) {
 	var once sync.Once
 	defer once.Do(listed)
@@ -117,6 +136,18 @@ func SplitKey(key string) (namespace, name string) {
 		return key[:i], key[i+1:]
 	}
 	return "", key
+}
+
+// lookup returns the stored object of key (see KeyOf) when it exists and is a T.
+// It is the store's record, shared: copy it (api.DeepCopy) before changing it.
+func lookup[T api.Object](store Store, res *api.Resource, key string) (obj T, ok bool) {
+	ns, name := SplitKey(key)
+	rec, found := store.Get(res, ns, name)
+	if !found {
+		return obj, false
+	}
+	obj, ok = rec.Object.(T)
+	return obj, ok
 }
 
 // ControllerOf returns obj's managing owner (the ownerReference with controller:

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/api"
@@ -60,17 +59,7 @@ func (c *JobController) Run(ctx context.Context) error {
 	inf := NewInformer(c.env.Store, c.env.Log).
 		On("Job", EnqueueSelf(c.queue)).
 		On("Pod", EnqueueOwner(c.queue, "Job"))
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { inf.Run(ctx) })
-	select {
-	case <-inf.Synced():
-	case <-ctx.Done():
-		return nil
-	}
-	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
-		c.env.Log.Debug("job: sync failed, retrying", "job", key, "err", err)
-	})
+	inf.runAndProcess(ctx, c.queue, c.Workers, c.sync, "job", "job")
 	return nil
 }
 

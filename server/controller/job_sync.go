@@ -29,15 +29,11 @@ func (js *jobSync) after(d time.Duration) {
 
 // sync reconciles one Job; key is "namespace/name".
 func (c *JobController) sync(ctx context.Context, key string) error {
-	ns, name := SplitKey(key)
-	rec, ok := c.env.Store.Get(c.jobRes, ns, name)
-	if !ok {
+	stored, ok := lookup[*api.Job](c.env.Store, c.jobRes, key)
+	if !ok || stored.DeletionTimestamp != nil {
 		return nil
 	}
-	job := api.DeepCopy(rec.Object).(*api.Job)
-	if job.DeletionTimestamp != nil {
-		return nil
-	}
+	job := api.DeepCopy(stored).(*api.Job)
 	// status is built on a copy: comparing it with job.Status says whether to write.
 	js := &jobSync{job: job, status: api.DeepCopy(job).(*api.Job).Status, now: c.now()}
 	js.pods = classifyJobPods(podsControlledBy(c.env.Store, c.podRes, job.UID))

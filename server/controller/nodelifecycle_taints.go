@@ -72,24 +72,6 @@ func withLifecycleTaint(cur []api.Taint, want string, now time.Time) ([]api.Tain
 	return out, changed
 }
 
-// tolerationMatches is Kubernetes' ToleratesTaint: an empty effect matches every effect,
-// an empty key (with Exists) every key; Exists ignores the value.
-func tolerationMatches(tol *api.Toleration, t *api.Taint) bool {
-	if tol.Effect != "" && tol.Effect != t.Effect {
-		return false
-	}
-	if tol.Key != "" && tol.Key != t.Key {
-		return false
-	}
-	switch tol.Operator {
-	case "Exists":
-		return true
-	case "", "Equal":
-		return tol.Value == t.Value
-	}
-	return false
-}
-
 // noExecuteTaint is a NoExecute taint and when it was added.
 type noExecuteTaint struct {
 	taint *api.Taint
@@ -110,7 +92,7 @@ func podEvictionTime(tols []api.Toleration, taints []noExecuteTaint, def time.Du
 		matched := false
 		var secs *int64
 		for i := range tols {
-			if !tolerationMatches(&tols[i], tt.taint) {
+			if !tols[i].ToleratesTaint(tt.taint) {
 				continue
 			}
 			matched = true

@@ -16,14 +16,9 @@ const maxGeneratedPrefix = 58
 
 // sync reconciles one ReplicaSet from the store's current state.
 func (c *ReplicaSetController) sync(ctx context.Context, key string) error {
-	ns, name := SplitKey(key)
-	rec, ok := c.env.Store.Get(c.rsRes, ns, name)
+	rs, ok := lookup[*api.ReplicaSet](c.env.Store, c.rsRes, key)
 	if !ok {
 		return nil // deleted; the garbage collector takes its pods
-	}
-	rs, ok := rec.Object.(*api.ReplicaSet)
-	if !ok {
-		return nil
 	}
 	sel := c.selectors.get(rs.UID, rs.Spec.Selector)
 	pods, err := c.claimPods(ctx, rs, sel)
@@ -52,16 +47,7 @@ func (c *ReplicaSetController) sync(ctx context.Context, key string) error {
 // claimPods returns the pods the ReplicaSet controls after adopting the orphans
 // its selector matches and releasing owned pods that no longer match.
 func (c *ReplicaSetController) claimPods(ctx context.Context, rs *api.ReplicaSet, sel api.Selector) ([]*api.Pod, error) {
-	owned := controlledBy(c.env.Store.ListByOwner(c.podRes, rs.UID), rs.UID)
-	cl := claimer{w: c.env.Writer, store: c.env.Store, res: c.podRes, owner: rs, sel: sel}
-	objs, err := cl.claim(ctx, owned, c.orphans.list(rs.Namespace, rs.Spec.Selector))
-	pods := make([]*api.Pod, 0, len(objs))
-	for _, o := range objs {
-		if p, ok := o.(*api.Pod); ok {
-			pods = append(pods, p)
-		}
-	}
-	return pods, err
+	return claimDependents[*api.Pod](ctx, c.env, c.podRes, rs, sel, c.orphans.list(rs.Namespace, rs.Spec.Selector))
 }
 
 func activeReplicas(pods []*api.Pod) []*api.Pod {

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"maps"
-	"sync"
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/raftfsm"
@@ -51,17 +50,7 @@ func (c *ResourceQuotaController) Run(ctx context.Context) error {
 			inf.On(res.Kind, c.onObject)
 		}
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { inf.Run(ctx) })
-	select {
-	case <-inf.Synced():
-	case <-ctx.Done():
-		return nil
-	}
-	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
-		c.env.Log.Debug("resourcequota: sync failed, retrying", "quota", key, "err", err)
-	})
+	inf.runAndProcess(ctx, c.queue, c.Workers, c.sync, "resourcequota", "quota")
 	return nil
 }
 
@@ -80,12 +69,7 @@ func (c *ResourceQuotaController) onObject(_ raftfsm.EventType, rec *raftfsm.Rec
 
 // sync brings the status of the quota key to what the store holds.
 func (c *ResourceQuotaController) sync(ctx context.Context, key string) error {
-	ns, name := SplitKey(key)
-	rec, ok := c.env.Store.Get(c.quotaRes, ns, name)
-	if !ok {
-		return nil
-	}
-	q, ok := rec.Object.(*api.ResourceQuota)
+	q, ok := lookup[*api.ResourceQuota](c.env.Store, c.quotaRes, key)
 	if !ok {
 		return nil
 	}

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/api"
@@ -61,17 +60,7 @@ func (c *StatefulSetController) Run(ctx context.Context) error {
 		On("StatefulSet", EnqueueSelf(c.queue)).
 		On("Pod", EnqueueOwner(c.queue, "StatefulSet")).
 		On("Node", c.onNode)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { inf.Run(ctx) })
-	select {
-	case <-inf.Synced():
-	case <-ctx.Done():
-		return nil
-	}
-	Process(ctx, c.queue, c.Workers, c.sync, func(key string, err error) {
-		c.env.Log.Debug("statefulset: sync failed, retrying", "statefulset", key, "err", err)
-	})
+	inf.runAndProcess(ctx, c.queue, c.Workers, c.sync, "statefulset", "statefulset")
 	return nil
 }
 

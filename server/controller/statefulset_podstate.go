@@ -24,31 +24,13 @@ func podIsTerminal(p *api.Pod) bool {
 
 // podIsReady reports the pod's Ready condition is True.
 func podIsReady(p *api.Pod) bool {
-	_, ok := podReadySince(p)
+	_, ok := readySince(p)
 	return ok
 }
 
 // podIsRunningAndReady is Kubernetes' isRunningAndReady: phase Running and Ready.
 func podIsRunningAndReady(p *api.Pod) bool {
 	return p.Status.Phase == api.PodRunning && podIsReady(p)
-}
-
-// podReadySince returns when the Ready condition last turned True (zero when the
-// agent did not say); ok is false when the pod is not ready.
-func podReadySince(p *api.Pod) (since time.Time, ok bool) {
-	for _, c := range p.Status.Conditions {
-		if c.Type != api.PodReady {
-			continue
-		}
-		if c.Status != api.ConditionTrue {
-			return time.Time{}, false
-		}
-		if c.LastTransitionTime != nil {
-			return c.LastTransitionTime.Time, true
-		}
-		return time.Time{}, true
-	}
-	return time.Time{}, false
 }
 
 // podAvailableAt reports whether a running pod has been ready for minReady
@@ -58,7 +40,7 @@ func podAvailableAt(p *api.Pod, minReady int32, now time.Time) (available bool, 
 	if p.Status.Phase != api.PodRunning {
 		return false, 0
 	}
-	since, ok := podReadySince(p)
+	since, ok := readySince(p)
 	if !ok {
 		return false, 0
 	}

@@ -28,15 +28,11 @@ type stsState struct {
 
 // sync reconciles one StatefulSet; key is "namespace/name".
 func (c *StatefulSetController) sync(ctx context.Context, key string) error {
-	ns, name := SplitKey(key)
-	rec, ok := c.env.Store.Get(c.stsRes, ns, name)
-	if !ok {
-		return nil
-	}
-	set := api.DeepCopy(rec.Object).(*api.StatefulSet)
-	if set.DeletionTimestamp != nil {
+	stored, ok := lookup[*api.StatefulSet](c.env.Store, c.stsRes, key)
+	if !ok || stored.DeletionTimestamp != nil {
 		return nil // the garbage collector takes the pods with it
 	}
+	set := api.DeepCopy(stored).(*api.StatefulSet)
 	st := c.newState(set)
 	if err := c.ensureRevision(ctx, st); err != nil {
 		return err

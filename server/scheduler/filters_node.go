@@ -80,27 +80,9 @@ func filterNodeAffinity(cs *cycleState, n *nodeInfo) []string {
 // tolerated reports whether one of tols tolerates taint t.
 func tolerated(tols []api.Toleration, t *api.Taint) bool {
 	for i := range tols {
-		if toleratesTaint(&tols[i], t) {
+		if tols[i].ToleratesTaint(t) {
 			return true
 		}
-	}
-	return false
-}
-
-// toleratesTaint: an empty effect matches every effect, an empty key with Exists
-// matches every key, Exists ignores the value, Equal ("" too) compares it.
-func toleratesTaint(tol *api.Toleration, t *api.Taint) bool {
-	if tol.Effect != "" && tol.Effect != t.Effect {
-		return false
-	}
-	if tol.Key != "" && tol.Key != t.Key {
-		return false
-	}
-	switch tol.Operator {
-	case "Exists":
-		return true
-	case "", "Equal":
-		return tol.Value == t.Value
 	}
 	return false
 }
