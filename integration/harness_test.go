@@ -83,6 +83,9 @@ func (n *node) start(t testing.TB) {
 	}
 	cmd := exec.Command(berthBin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
+	// A test binary killed before its cleanups run (Ctrl-C, a closed pipe) must not
+	// leave servers and agents running to skew the next run: they die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", n.name, err)
 	}
