@@ -1,12 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Quantity is a Kubernetes resource quantity: "100m" CPUs, "1Gi" of memory, "2e3".
@@ -39,12 +42,35 @@ var binarySuffixes = map[string]uint{"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi
 
 // ParseQuantity parses a quantity; the error wraps ErrInvalidQuantity and names it.
 func ParseQuantity(str string) (Quantity, error) {
+	if q, ok := parsedQuantities.Load(str); ok {
+		return q.(Quantity), nil
+	}
 	r, format, err := parseQuantityRat(str)
 	if err != nil {
 		return Quantity{}, fmt.Errorf("%w %q: %s", ErrInvalidQuantity, str, err.Error())
 	}
-	return quantityFromRat(r, format), nil
+	q := quantityFromRat(r, format)
+	if len(str) <= maxCachedQuantityLen && parsedQuantityCount.Load() < maxCachedQuantities {
+		if _, loaded := parsedQuantities.LoadOrStore(str, q); !loaded {
+			parsedQuantityCount.Add(1)
+		}
+	}
+	return q, nil
 }
+
+// parsedQuantities remembers the quantities parsed so far, by their text: a cluster
+// uses a handful ("100m", "64Mi") millions of times, and exact parsing goes through
+// big.Rat. A Quantity is an immutable value, so sharing one is safe. The cache
+// stops growing at maxCachedQuantities, so distinct hostile inputs cost memory once.
+var (
+	parsedQuantities    sync.Map // string → Quantity
+	parsedQuantityCount atomic.Int64
+)
+
+const (
+	maxCachedQuantities  = 4096
+	maxCachedQuantityLen = 32
+)
 
 // NewQuantity is a whole value in a format (BinarySI for bytes, DecimalSI for counts).
 func NewQuantity(value int64, format QuantityFormat) Quantity {
@@ -93,6 +119,15 @@ func (q Quantity) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON accepts a string, a number or null.
 func (q *Quantity) UnmarshalJSON(b []byte) error {
+	// The common case, a plain quoted string, without the general path's copies.
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b[1:n-1], '\\') < 0 && bytes.IndexByte(b[1:n-1], '"') < 0 {
+		p, err := ParseQuantity(string(b[1 : n-1]))
+		if err != nil {
+			return err
+		}
+		*q = p
+		return nil
+	}
 	s := strings.TrimSpace(string(b))
 	if s == "null" {
 		*q = Quantity{}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -120,5 +121,44 @@ func TestQuantityCmpAndConstructors(t *testing.T) {
 	var zero Quantity
 	if !zero.IsZero() || zero.String() != "0" || zero.Cmp(NewQuantity(0, DecimalSI)) != 0 {
 		t.Error("zero Quantity is not 0")
+	}
+}
+
+func TestParseQuantityCacheIsBounded(t *testing.T) {
+	for i := range maxCachedQuantities + 100 {
+		if _, err := ParseQuantity(strconv.Itoa(i) + "m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := parsedQuantityCount.Load(); n > maxCachedQuantities {
+		t.Fatalf("%d quantities cached, want at most %d", n, maxCachedQuantities)
+	}
+	// Cached or not, the answer is the exact one.
+	for _, s := range []string{"1", "4095m", "5000m", "0.5", "1Gi"} {
+		a, err1 := ParseQuantity(s)
+		b, err2 := ParseQuantity(s)
+		if err1 != nil || err2 != nil || a != b {
+			t.Fatalf("%q parsed twice: %v %v (%v %v)", s, a, b, err1, err2)
+		}
+	}
+	var q Quantity
+	if err := json.Unmarshal([]byte(`"1.5"`), &q); err != nil || q.String() != "1500m" {
+		t.Fatalf(`"1.5" decoded to %v (%v)`, q, err)
+	}
+	if err := json.Unmarshal([]byte(`"1\u0030"`), &q); err != nil || q.String() != "10" {
+		t.Fatalf(`an escaped quantity decoded to %v (%v)`, q, err)
+	}
+	if err := json.Unmarshal([]byte(`"10x"`), &q); err == nil {
+		t.Fatal(`"10x" decoded without an error`)
+	}
+}
+
+func BenchmarkQuantityUnmarshal(b *testing.B) {
+	data := []byte(`{"cpu":"250m","memory":"64Mi"}`)
+	for b.Loop() {
+		var l ResourceList
+		if err := json.Unmarshal(data, &l); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
