@@ -28,7 +28,7 @@ func DecodeObject(data []byte) (Object, *Resource, error) {
 	if len(docs) != 1 {
 		return nil, nil, NewError(ReasonBadRequest, "expected one object, found %d documents", len(docs))
 	}
-	obj, res, err := decodeGeneric(docs[0], nil)
+	obj, res, err := decodeGeneric(docs[0], jsonSource(data), nil)
 	if err != nil {
 		return nil, nil, badRequest(err)
 	}
@@ -45,7 +45,7 @@ func DecodeInto(data []byte, obj Object) error {
 	if len(docs) != 1 {
 		return NewError(ReasonBadRequest, "expected one object, found %d documents", len(docs))
 	}
-	if _, _, err := decodeGeneric(docs[0], obj); err != nil {
+	if _, _, err := decodeGeneric(docs[0], jsonSource(data), obj); err != nil {
 		return badRequest(err)
 	}
 	return nil
@@ -63,7 +63,7 @@ func DecodeManifests(data []byte) ([]Object, error) {
 	var out []Object
 	for i, doc := range docs {
 		if !isList(doc) {
-			obj, _, err := decodeGeneric(doc, nil)
+			obj, _, err := decodeGeneric(doc, nil, nil)
 			if err != nil {
 				return nil, NewError(ReasonBadRequest, "document %d: %s", i+1, docLabel(doc, err))
 			}
@@ -79,7 +79,7 @@ func DecodeManifests(data []byte) ([]Object, error) {
 			return nil, NewError(ReasonBadRequest, "document %d: items: expected array, got %s", i+1, describe(m["items"]))
 		}
 		for j, item := range items {
-			obj, _, err := decodeGeneric(item, nil)
+			obj, _, err := decodeGeneric(item, nil, nil)
 			if err != nil {
 				return nil, NewError(ReasonBadRequest, "document %d, item %d: %s", i+1, j+1, docLabel(item, err))
 			}
@@ -134,7 +134,22 @@ func badRequest(err error) error {
 
 // decodeGeneric resolves doc's resource and decodes it strictly. into, when not nil,
 // is the object to fill (its resource must match a kind given in doc).
-func decodeGeneric(doc any, into Object) (Object, *Resource, error) {
+// jsonSource is data when it is one JSON document (what splitDocuments parsed as
+// JSON), nil for YAML: the typed decode can then read the caller's bytes instead of
+// a re-encoding of the generic document.
+func jsonSource(data []byte) []byte {
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		return trimmed
+	}
+	return nil
+}
+
+// decodeGeneric checks doc strictly against the Go type of its kind and decodes it.
+// raw, when not nil, is doc's own JSON text: once the strict check has passed (every
+// key names a field exactly, none twice), decoding it gives what decoding a
+// re-encoding of doc would, one encode cheaper.
+func decodeGeneric(doc any, raw []byte, into Object) (Object, *Resource, error) {
 	m, ok := doc.(map[string]any)
 	if !ok {
 		return nil, nil, fmt.Errorf("expected an object, got %s", describe(doc))
@@ -152,9 +167,11 @@ func decodeGeneric(doc any, into Object) (Object, *Resource, error) {
 	if msg := c.message(); msg != "" {
 		return nil, nil, errors.New(msg)
 	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return nil, nil, err
+	if raw == nil {
+		var err error
+		if raw, err = json.Marshal(m); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := json.Unmarshal(raw, obj); err != nil {
 		return nil, nil, err // not expected once the strict check passed
