@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/gossip"
 	"github.com/berth-dev/berth/pki"
 )
 
@@ -113,6 +114,18 @@ func TestTLSCluster(t *testing.T) {
 				}
 			})
 		}
+		t.Run("gossip", func(t *testing.T) {
+			// A member without the cluster's gossip key speaks plaintext memberlist:
+			// the servers must not let it join. The control: the same probe joins an
+			// --insecure-dev server.
+			insecure := newCluster(t, 1)
+			if n, err := plaintextGossipJoin(t, insecure.nodes[0].gossipAddr()); err != nil || n == 0 {
+				t.Fatalf("control: the probe could not join an --insecure-dev server: %d, %v", n, err)
+			}
+			if n, err := plaintextGossipJoin(t, seed.gossipAddr()); err == nil || n > 0 {
+				t.Fatalf("a plaintext gossip member joined %d members (err %v)", n, err)
+			}
+		})
 	})
 
 	t.Run("rotation without restart", func(t *testing.T) {
@@ -237,4 +250,18 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// plaintextGossipJoin starts a gossip member without a key and joins addr with it.
+func plaintextGossipJoin(t *testing.T, addr string) (int, error) {
+	t.Helper()
+	cfg := gossip.DefaultConfig()
+	cfg.Name, cfg.BindAddr, cfg.BindPort = "plaintext-probe", nextIP(), 0
+	cfg.Meta = gossip.Meta{Role: gossip.RoleClient, ID: "plaintext-probe"}
+	g, err := gossip.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Shutdown()
+	return g.Join([]string{addr})
 }
