@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/berth-dev/berth/api"
 	"github.com/berth-dev/berth/pki"
@@ -195,21 +196,5 @@ func (s *Server) ensureBootstrapToken(ctx context.Context) error {
 // writeSecretFile replaces path with content, readable by its owner only, through a
 // temporary file so a reader never sees half of it.
 func writeSecretFile(path, content string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".admin-token-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.WriteString(content); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return renameio.WriteFile(path, []byte(content), 0o600)
 }
