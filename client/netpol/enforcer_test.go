@@ -3,77 +3,13 @@ package netpol
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/iptables/iptablestest"
 	"github.com/berth-dev/berth/server/servertest"
 )
-
-// recorder is an Executor that keeps the payloads it was asked to apply and
-// the chains they leave (what Save then reports, with Docker's DOCKER-USER).
-type recorder struct {
-	mu       sync.Mutex
-	payloads []string
-	at       []time.Time
-	chains   map[string]bool
-}
-
-func (r *recorder) Save(context.Context) ([]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var b strings.Builder
-	b.WriteString("*filter\n:FORWARD DROP [0:0]\n:DOCKER-USER - [0:0]\n")
-	for c := range r.chains {
-		b.WriteString(":" + c + " - [0:0]\n")
-	}
-	b.WriteString("COMMIT\n")
-	return []byte(b.String()), nil
-}
-
-func (r *recorder) Restore(_ context.Context, p []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.chains == nil {
-		r.chains = map[string]bool{}
-	}
-	for _, l := range strings.Split(string(p), "\n") {
-		switch {
-		case strings.HasPrefix(l, ":"):
-			r.chains[strings.Fields(l[1:])[0]] = true
-		case strings.HasPrefix(l, "-X "):
-			delete(r.chains, l[3:])
-		}
-	}
-	r.payloads = append(r.payloads, string(p))
-	r.at = append(r.at, time.Now())
-	return nil
-}
-
-// waitPayload waits until the last payload satisfies ok and returns when it
-// was applied.
-func (r *recorder) waitPayload(t *testing.T, timeout time.Duration, what string, ok func(string) bool) time.Time {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		r.mu.Lock()
-		n := len(r.payloads)
-		var last string
-		var at time.Time
-		if n > 0 {
-			last, at = r.payloads[n-1], r.at[n-1]
-		}
-		r.mu.Unlock()
-		if n > 0 && ok(last) {
-			return at
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no payload with %s within %v; last:\n%s", what, timeout, last)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // runningPod creates a pod bound to node and reports it Running at ip.
 func runningPod(t *testing.T, c *api.Client, name, node, ip string, labels map[string]string) *api.Pod {
@@ -109,7 +45,7 @@ func createPolicy(t *testing.T, c *api.Client, np *api.NetworkPolicy) {
 // policies' deletion each reach the rules well within a second.
 func TestEnforcerFollowsTheCluster(t *testing.T) {
 	ts := servertest.Start(t, nil)
-	rec := &recorder{}
+	rec := &iptablestest.Recorder{SaveChains: true}
 	cfg := DefaultConfig()
 	cfg.API, cfg.Executor, cfg.ClusterCIDR, cfg.Node = ts.Client, rec, testCIDR, testNode
 	e, err := New(cfg)
@@ -127,7 +63,7 @@ func TestEnforcerFollowsTheCluster(t *testing.T) {
 	})
 	n := newNames("", testCIDR, testNode)
 	dbChain := n.ingress("default/db")
-	rec.waitPayload(t, 5*time.Second, "the entry chain", func(s string) bool {
+	rec.WaitPayload(t, 5*time.Second, "the entry chain", func(s string) bool {
 		return strings.Contains(s, ":"+n.entry()+" ") && strings.Contains(s, "-I DOCKER-USER 1 ")
 	})
 
@@ -140,7 +76,7 @@ func TestEnforcerFollowsTheCluster(t *testing.T) {
 		t.Helper()
 		start := time.Now()
 		change()
-		if d := rec.waitPayload(t, 5*time.Second, what, ok).Sub(start); d > time.Second {
+		if d := rec.WaitPayload(t, 5*time.Second, what, ok).Sub(start); d > time.Second {
 			t.Errorf("%s applied after %v, want within 1s", what, d)
 		}
 	}

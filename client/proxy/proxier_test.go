@@ -9,25 +9,16 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/iptables/iptablestest"
 	"github.com/berth-dev/berth/server/servertest"
 )
 
-// recorder is an Executor that keeps what it was asked to apply.
+// recorder is an Executor that keeps what it was asked to apply, and the
+// bridges it was asked to prepare.
 type recorder struct {
-	mu       sync.Mutex
-	payloads []string
-	bridges  []netip.Prefix
-	at       []time.Time
-}
-
-func (r *recorder) Save(context.Context) ([]byte, error) { return nil, nil }
-
-func (r *recorder) Restore(_ context.Context, p []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.payloads = append(r.payloads, string(p))
-	r.at = append(r.at, time.Now())
-	return nil
+	iptablestest.Recorder
+	mu      sync.Mutex
+	bridges []netip.Prefix
 }
 
 func (r *recorder) PrepareBridges(p netip.Prefix) error {
@@ -35,30 +26,6 @@ func (r *recorder) PrepareBridges(p netip.Prefix) error {
 	defer r.mu.Unlock()
 	r.bridges = append(r.bridges, p)
 	return nil
-}
-
-// waitPayload waits until the last payload satisfies ok and returns when it
-// was applied.
-func (r *recorder) waitPayload(t *testing.T, timeout time.Duration, what string, ok func(string) bool) time.Time {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		r.mu.Lock()
-		n := len(r.payloads)
-		var last string
-		var at time.Time
-		if n > 0 {
-			last, at = r.payloads[n-1], r.at[n-1]
-		}
-		r.mu.Unlock()
-		if n > 0 && ok(last) {
-			return at
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no payload with %s within %v; last:\n%s", what, timeout, last)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func mustCreate(t *testing.T, c *api.Client, obj api.Object) api.Object {
@@ -101,7 +68,7 @@ func TestProxierFollowsEndpoints(t *testing.T) {
 	eps.APIVersion, eps.Kind = "v1", "Endpoints"
 	created := mustCreate(t, ts.Client, eps).(*api.Endpoints)
 
-	rec.waitPayload(t, 5*time.Second, "both endpoints", func(s string) bool {
+	rec.WaitPayload(t, 5*time.Second, "both endpoints", func(s string) bool {
 		return strings.Contains(s, "--to-destination 10.244.1.5:8080") && strings.Contains(s, "--to-destination 10.244.2.7:8080")
 	})
 
@@ -111,7 +78,7 @@ func TestProxierFollowsEndpoints(t *testing.T) {
 	if _, err := ts.Client.Update(context.Background(), created); err != nil {
 		t.Fatal(err)
 	}
-	at := rec.waitPayload(t, 5*time.Second, "one endpoint", func(s string) bool {
+	at := rec.WaitPayload(t, 5*time.Second, "one endpoint", func(s string) bool {
 		return strings.Contains(s, "10.244.1.5:8080") && !strings.Contains(s, "10.244.2.7:8080")
 	})
 	if d := at.Sub(start); d > time.Second {
@@ -121,12 +88,12 @@ func TestProxierFollowsEndpoints(t *testing.T) {
 	if _, err := ts.Client.Delete(context.Background(), mustRes(t, "Service"), "default", "web", api.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitPayload(t, 5*time.Second, "no service", func(s string) bool { return !strings.Contains(s, "--to-destination") })
+	rec.WaitPayload(t, 5*time.Second, "no service", func(s string) bool { return !strings.Contains(s, "--to-destination") })
+	if got, n := p.Syncs(), len(rec.Payloads()); got != int64(n) {
+		t.Errorf("Syncs = %d, %d payloads applied", got, n)
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if got := p.Syncs(); got != int64(len(rec.payloads)) {
-		t.Errorf("Syncs = %d, %d payloads applied", got, len(rec.payloads))
-	}
 	if len(rec.bridges) == 0 || rec.bridges[0] != testCIDR {
 		t.Errorf("PrepareBridges calls %v, want the cluster CIDR", rec.bridges)
 	}
