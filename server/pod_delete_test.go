@@ -3,9 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/api"
@@ -15,31 +13,15 @@ import (
 // returns the status code and the decoded answer (a Pod on 200).
 func deletePodRaw(t *testing.T, ts *testServer, name, query, body string) (int, *api.Pod) {
 	t.Helper()
-	url := ts.base + "/api/v1/namespaces/default/pods/" + name
-	if query != "" {
-		url += "?" + query
-	}
-	req, err := http.NewRequest(http.MethodDelete, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("DELETE %s: %v", name, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, nil
+	code, b := deleteRaw(t, ts, "/api/v1/namespaces/default/pods/"+name, query, body)
+	if code != http.StatusOK {
+		return code, nil
 	}
 	var p api.Pod
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatalf("decode %s: %v", b, err)
 	}
-	return resp.StatusCode, &p
+	return code, &p
 }
 
 // mustCreatePod creates default/name, bound to nodeName when it is not empty, with

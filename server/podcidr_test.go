@@ -180,31 +180,40 @@ func TestNodePodCIDRLifecycle(t *testing.T) {
 func TestNodePodCIDRConcurrentCreates(t *testing.T) {
 	ts := mustStartServer(t, nil)
 	const n = 24
-	cidrs := make([]string, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got, err := ts.client.Create(context.Background(), newNode(fmt.Sprintf("node-%d", i), ""))
-			if errs[i] = err; err == nil {
-				cidrs[i] = got.(*api.Node).Spec.PodCIDR
-			}
-		}()
-	}
-	wg.Wait()
-	seen := map[string]int{}
+	cidrs := createConcurrently(t, n, "node", func(i int) (string, error) {
+		got, err := ts.client.Create(context.Background(), newNode(fmt.Sprintf("node-%d", i), ""))
+		if err != nil {
+			return "", err
+		}
+		return got.(*api.Node).Spec.PodCIDR, nil
+	})
 	for i, c := range cidrs {
-		if errs[i] != nil {
-			t.Fatalf("create node-%d: %v", i, errs[i])
-		}
-		if j, dup := seen[c]; dup {
-			t.Fatalf("node-%d and node-%d both got %s", j, i, c)
-		}
-		seen[c] = i
 		if p := netip.MustParsePrefix(c); p.Bits() != 24 || !netip.MustParsePrefix("10.244.0.0/16").Contains(p.Addr()) {
 			t.Fatalf("node-%d got %s, outside the cluster CIDR", i, c)
 		}
 	}
+}
+
+// createConcurrently runs create(0..n-1) at once and returns what each was given;
+// it fails the test if one fails or two were given the same thing.
+func createConcurrently(t *testing.T, n int, what string, create func(i int) (string, error)) []string {
+	t.Helper()
+	got := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = create(i) })
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for i, g := range got {
+		if errs[i] != nil {
+			t.Fatalf("create %s-%d: %v", what, i, errs[i])
+		}
+		if j, dup := seen[g]; dup {
+			t.Fatalf("%s-%d and %s-%d both got %s", what, j, what, i, g)
+		}
+		seen[g] = i
+	}
+	return got
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -365,28 +364,13 @@ func TestServiceClusterIPs(t *testing.T) {
 func TestServiceClusterIPsConcurrent(t *testing.T) {
 	ts := mustStartServer(t, func(c *Config) { c.ServiceCIDR = "10.97.0.0/27" }) // 29 usable
 	const n = 29
-	ips := make([]string, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			got, err := ts.client.Create(context.Background(), newService("default", fmt.Sprintf("c%d", i), ""))
-			if errs[i] = err; err == nil {
-				ips[i] = got.(*api.Service).Spec.ClusterIP
-			}
-		})
-	}
-	wg.Wait()
-	seen := map[string]int{}
-	for i, ip := range ips {
-		if errs[i] != nil {
-			t.Fatalf("create c%d: %v", i, errs[i])
+	createConcurrently(t, n, "c", func(i int) (string, error) {
+		got, err := ts.client.Create(context.Background(), newService("default", fmt.Sprintf("c%d", i), ""))
+		if err != nil {
+			return "", err
 		}
-		if j, dup := seen[ip]; dup {
-			t.Fatalf("c%d and c%d both got %s", j, i, ip)
-		}
-		seen[ip] = i
-	}
+		return got.(*api.Service).Spec.ClusterIP, nil
+	})
 	_, err := ts.client.Create(context.Background(), newService("default", "one-too-many", ""))
 	wantInvalid(t, err, "spec.clusterIP: Forbidden: no cluster IP is free in the service CIDR 10.97.0.0/27")
 }
