@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -231,15 +232,20 @@ func TestSecretKeyRotation(t *testing.T) {
 func TestKeyringEndpoint(t *testing.T) {
 	t.Run("auth off", func(t *testing.T) {
 		ts := mustStartServer(t, nil)
-		resp, err := http.Get(ts.base + KeyringPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var doc keyringDoc
-		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil || len(doc.Keys) != 1 {
-			t.Fatalf("GET %s: %s, %+v", KeyringPath, resp.Status, doc)
-		}
+		// The first leader makes the keyring as it takes office, which may finish
+		// just after the server answers as ready.
+		waitFor(t, 10*time.Second, "the keyring served", func() error {
+			resp, err := http.Get(ts.base + KeyringPath)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var doc keyringDoc
+			if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil || len(doc.Keys) != 1 {
+				return fmt.Errorf("GET %s: %s, %+v", KeyringPath, resp.Status, doc)
+			}
+			return nil
+		})
 	})
 	t.Run("auth on, administrator", func(t *testing.T) {
 		ts, _ := mustStartAuthServer(t)
