@@ -100,12 +100,12 @@ func (s *Server) setActiveKey(ctx context.Context, id string) error {
 
 // startKeyring runs when this server becomes leader, before it serves: one attempt
 // at ensureKeyring (a new cluster's first leader makes its keyring here, so the first
-// Secret write finds it), then keyringLeaderLoop in the background.
-func (s *Server) startKeyring(ctx context.Context) {
+// Secret write finds it), then keyringLeaderLoop in the background, in wg.
+func (s *Server) startKeyring(ctx context.Context, wg *sync.WaitGroup) {
 	if err := s.ensureKeyring(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("secret keyring not ready; Secret writes wait for it", "err", err)
 	}
-	go s.keyringLeaderLoop(ctx)
+	wg.Go(func() { s.keyringLeaderLoop(ctx) })
 }
 
 // keyringLeaderLoop runs while this server leads: it retries ensureKeyring until it

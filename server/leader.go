@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -23,6 +24,10 @@ func (s *Server) leadershipLoop(ctx context.Context) {
 	defer s.node.raft.DeregisterObserver(obs)
 
 	var stopLeader context.CancelFunc
+	// terms holds the leader work of this and earlier terms: the loop returns only
+	// once it has ended, so nothing writes into the data dir after Run returns.
+	var terms sync.WaitGroup
+	defer s.waitLeaderWork(&terms)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -32,7 +37,7 @@ func (s *Server) leadershipLoop(ctx context.Context) {
 			var lctx context.Context
 			lctx, stopLeader = context.WithCancel(ctx)
 			s.log.Info("became leader")
-			go s.leaderWork(lctx)
+			terms.Go(func() { s.leaderWork(lctx) })
 		case !leader && stopLeader != nil:
 			s.log.Info("lost leadership")
 			s.leaderReady.Store(false)
@@ -59,6 +64,22 @@ func (s *Server) leadershipLoop(ctx context.Context) {
 	}
 }
 
+// leaderWorkStopWait bounds how long a stopping server waits for its leader work;
+// each piece ends on its context, so only a bug reaches it.
+const leaderWorkStopWait = 10 * time.Second
+
+// waitLeaderWork waits for the leader work in terms to end, up to
+// leaderWorkStopWait.
+func (s *Server) waitLeaderWork(terms *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { terms.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(leaderWorkStopWait):
+		s.log.Warn("leader work still running after the stop; not waiting for it", "waited", leaderWorkStopWait)
+	}
+}
+
 // leaderWork runs while this server leads. It first applies a barrier so the store
 // holds everything committed in earlier terms and makes sure the built-in namespaces
 // exist, then serves writes and consistent reads.
@@ -82,12 +103,14 @@ func (s *Server) leaderWork(ctx context.Context) {
 	// into "default" right after an election never finds it missing.
 	s.ensureDefaultNamespaces(ctx)
 	s.ensureAuthDefaults(ctx)
-	s.startKeyring(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	s.startKeyring(ctx, &wg)
 	s.leaderReady.Store(true)
-	go s.events.run(ctx)
-	go s.runScheduler(ctx)
+	wg.Go(func() { s.events.run(ctx) })
+	wg.Go(func() { s.runScheduler(ctx) })
 	s.addNewVoters(s.aliveServers())
-	go s.runControllers(ctx)
+	wg.Go(func() { s.runControllers(ctx) })
 	<-ctx.Done()
 	s.leaderReady.Store(false)
 }
