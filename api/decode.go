@@ -21,6 +21,11 @@ const maxJSONDepth = 200
 // apiVersion must name a registered resource; unknown fields, duplicate keys and
 // wrong types are errors that name their path. Every error is a BadRequest *Error.
 func DecodeObject(data []byte) (Object, *Resource, error) {
+	if raw := jsonSource(data); raw != nil {
+		if obj, res, ok := decodeJSONFast(raw); ok {
+			return obj, res, nil
+		}
+	}
 	docs, err := splitDocuments(data)
 	if err != nil {
 		return nil, nil, err
