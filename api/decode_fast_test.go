@@ -31,6 +31,7 @@ var fastDecodeCases = []struct {
 	{"kind after metadata", `{"metadata":{"name":"p"},"kind":"ConfigMap","apiVersion":"v1","data":{"k":"v"}}`, false},
 	{"unknown field", `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containerz":[]}}`, false},
 	{"duplicate field", `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","name":"q"}}`, false},
+	{"duplicate map key", `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","labels":{"a":"1","a":"2"}}}`, false},
 	{"duplicate kind", `{"kind":"Pod","apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"p"}}`, false},
 	{"wrong case", `{"kind":"Pod","apiVersion":"v1","Metadata":{"name":"p"}}`, false},
 	{"type error", `{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"d"},"spec":{"replicas":"3"}}`, false},
