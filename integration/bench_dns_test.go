@@ -48,8 +48,12 @@ func TestBenchDNS(t *testing.T) {
 		}
 		return nil
 	})
-	if err := pinThisProcess(1); err != nil {
+	if unpin, err := pinThisProcess(1); err != nil {
 		t.Logf("load generator not pinned to core 1: %v", err)
+	} else {
+		// Threads and children inherit the pin: every benchmark after this one would
+		// run its servers on one core (measured: 3,700 instead of 8,200 writes/s).
+		t.Cleanup(unpin)
 	}
 	packed, err := q.Pack()
 	if err != nil {
@@ -140,13 +144,26 @@ type pinnedServer struct {
 }
 
 // pinThisProcess moves every thread of the test process to one CPU; threads made
-// later inherit it.
-func pinThisProcess(cpu int) error {
+// later inherit it. unpin gives every thread the CPUs the process had before.
+func pinThisProcess(cpu int) (unpin func(), err error) {
 	if runtime.NumCPU() <= cpu {
-		return fmt.Errorf("only %d CPUs", runtime.NumCPU())
+		return nil, fmt.Errorf("only %d CPUs", runtime.NumCPU())
+	}
+	var before unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &before); err != nil {
+		return nil, err
 	}
 	var set unix.CPUSet
 	set.Set(cpu)
+	if err := setAffinityAllThreads(&set); err != nil {
+		_ = setAffinityAllThreads(&before)
+		return nil, err
+	}
+	return func() { _ = setAffinityAllThreads(&before) }, nil
+}
+
+// setAffinityAllThreads applies set to every thread of this process.
+func setAffinityAllThreads(set *unix.CPUSet) error {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return err
@@ -156,8 +173,8 @@ func pinThisProcess(cpu int) error {
 		if err != nil {
 			continue
 		}
-		if err := unix.SchedSetaffinity(tid, &set); err != nil {
-			return err
+		if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
+			return err // ESRCH: the thread ended meanwhile
 		}
 	}
 	return nil
@@ -247,4 +264,28 @@ func floodDNS(t *testing.T, addr string, query []byte, sockets, window int, d ti
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	return floodResult{ok: ok.Load(), bad: bad.Load(), lost: lost.Load(), dur: time.Since(start), lat: all}
+}
+
+// TestPinThisProcessRestores: the DNS benchmark's pin of the test process is undone,
+// so the benchmarks after it (and their servers) get every CPU again.
+func TestPinThisProcessRestores(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU")
+	}
+	var before, during, after unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &before); err != nil {
+		t.Fatal(err)
+	}
+	unpin, err := pinThisProcess(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.SchedGetaffinity(0, &during); err != nil || during.Count() != 1 || !during.IsSet(1) {
+		unpin()
+		t.Fatalf("pinned: %d CPUs, CPU 1 %v (%v)", during.Count(), during.IsSet(1), err)
+	}
+	unpin()
+	if err := unix.SchedGetaffinity(0, &after); err != nil || after != before {
+		t.Fatalf("after unpin: %d CPUs, want %d (%v)", after.Count(), before.Count(), err)
+	}
 }

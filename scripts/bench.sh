@@ -13,4 +13,8 @@ bench() {
     awk '/^BENCH / { print $2, $3, $4 } /^(--- FAIL|FAIL)/ { print > "/dev/stderr"; failed=1 } END { exit failed }'
 }
 bench '^TestBenchScheduling$'
-bench '^TestBench([^S]|S[^c])'
+# Loopback-only benchmarks before the ones that run Docker containers: dockerd keeps
+# tearing containers down after those, and writes measured then came out at half the
+# rate measured alone (3,560 against 6,930 writes/s).
+bench '^TestBench(WriteThroughput|WriteThroughputTLS|Failover|RSS|DNS)$'
+bench '^TestBench(Ingress|PodStart|AgentRSS|NodeLoss)$'
