@@ -39,6 +39,9 @@ type Meta struct {
 	Bootstrapped bool `json:"b,omitempty"`
 	// Expect is a server's --bootstrap-expect; zero if none.
 	Expect int `json:"e,omitempty"`
+	// Codec is the newest Raft log entry framing a server reads (raftfsm's CodecJSON,
+	// CodecBinary); zero from a server that predates the field (JSON only).
+	Codec int `json:"c,omitempty"`
 }
 
 // Validate checks the fields a member must get right before advertising.

@@ -76,20 +76,8 @@ func fromWire(w *wireCommand, t CommandType) Command {
 // body. It refuses what DecodeCommand would refuse, so a leader never proposes an
 // entry its followers cannot read.
 func EncodeCommand(c *Command) ([]byte, error) {
-	if c == nil {
-		return nil, fmt.Errorf("%w: nil command", ErrMalformedCommand)
-	}
-	if err := checkShape(c.Type, len(c.Commands)); err != nil {
+	if err := checkEncodable(c); err != nil {
 		return nil, err
-	}
-	for i := range c.Commands {
-		m := &c.Commands[i]
-		if m.Type&^FlagIgnorable == CmdBatch || len(m.Commands) > 0 {
-			return nil, fmt.Errorf("%w: batch member %d is a batch", ErrMalformedCommand, i)
-		}
-		if m.Type == 0 {
-			return nil, fmt.Errorf("%w: batch member %d has no type", ErrMalformedCommand, i)
-		}
 	}
 	body, err := json.Marshal(toWire(c, false))
 	if err != nil {
@@ -98,6 +86,27 @@ func EncodeCommand(c *Command) ([]byte, error) {
 	out := make([]byte, 0, 1+len(body))
 	out = append(out, byte(c.Type))
 	return append(out, body...), nil
+}
+
+// checkEncodable refuses what no decoder reads: a nil command, a bad shape, a
+// member that is a batch or has no type.
+func checkEncodable(c *Command) error {
+	if c == nil {
+		return fmt.Errorf("%w: nil command", ErrMalformedCommand)
+	}
+	if err := checkShape(c.Type, len(c.Commands)); err != nil {
+		return err
+	}
+	for i := range c.Commands {
+		m := &c.Commands[i]
+		if m.Type&^FlagIgnorable == CmdBatch || len(m.Commands) > 0 {
+			return fmt.Errorf("%w: batch member %d is a batch", ErrMalformedCommand, i)
+		}
+		if m.Type == 0 {
+			return fmt.Errorf("%w: batch member %d has no type", ErrMalformedCommand, i)
+		}
+	}
+	return nil
 }
 
 // checkShape refuses a type 0 and members on anything but a batch.
@@ -120,6 +129,9 @@ func checkShape(t CommandType, members int) error {
 func DecodeCommand(b []byte) (*Command, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty entry", ErrMalformedCommand)
+	}
+	if b[0] == binaryMarker {
+		return decodeBinary(b)
 	}
 	t := CommandType(b[0])
 	if !t.known() {

@@ -13,7 +13,8 @@ import (
 // renumbered. The high bit (FlagIgnorable) marks an entry an older server may skip.
 type CommandType uint8
 
-// The command types. A log entry is one type byte followed by a JSON body.
+// The command types. A log entry is one type byte followed by a JSON body, or in the
+// binary framing a marker byte, the type byte and a binary body (command_binary.go).
 const (
 	CmdCreate       CommandType = 1 // create Object; fails if it exists
 	CmdUpdate       CommandType = 2 // replace Object's metadata+spec, keep the stored status

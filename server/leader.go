@@ -101,6 +101,8 @@ func (s *Server) leaderWork(ctx context.Context) {
 	}
 	// The built-in namespaces exist before the first request is served, so a write
 	// into "default" right after an election never finds it missing.
+	// The framing of this term's entries: binary only once every server reads it.
+	s.prop.setBinary(s.everyServerReadsBinary(s.aliveServers()))
 	s.ensureDefaultNamespaces(ctx)
 	s.ensureAuthDefaults(ctx)
 	var wg sync.WaitGroup

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/berth-dev/berth/gossip"
+	"github.com/berth-dev/berth/raftfsm"
 )
 
 // reconcileInterval is how often membership is re-checked without a gossip event; events
@@ -88,8 +89,29 @@ func (s *Server) reconcileMembers() {
 		return
 	}
 	if s.node.raft.State() == raft.Leader {
+		s.prop.setBinary(s.everyServerReadsBinary(servers))
 		s.addNewVoters(servers)
 	}
+}
+
+// everyServerReadsBinary reports whether every server of the Raft configuration is
+// alive in servers and reads binary log entries. Until then the leader proposes JSON
+// entries, which every version reads: a server that cannot decode an entry skips it.
+func (s *Server) everyServerReadsBinary(servers []gossip.Member) bool {
+	f := s.node.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	codec := map[string]int{}
+	for _, m := range servers {
+		codec[m.Meta.ID] = m.Meta.Codec
+	}
+	for _, srv := range f.Configuration().Servers {
+		if codec[string(srv.ID)] < raftfsm.CodecBinary {
+			return false
+		}
+	}
+	return true
 }
 
 // maybeBootstrap bootstraps Raft once BootstrapExpect servers, none of them already part
@@ -161,6 +183,14 @@ func (s *Server) addNewVoters(servers []gossip.Member) {
 			continue
 		}
 		if s.wasRemoved(m.Meta.ID) {
+			continue
+		}
+		if m.Meta.Codec < raftfsm.CodecBinary {
+			// It could not read the binary entries already in the log.
+			if _, warned := s.codecWarned.LoadOrStore(m.Meta.ID, true); !warned {
+				s.log.Warn("not adding a server of an older Berth version: it cannot read this cluster's log; upgrade it",
+					"id", id, "version", m.Meta.Version)
+			}
 			continue
 		}
 		if err := s.node.raft.AddVoter(id, addr, 0, s.cfg.RequestTimeout).Error(); err != nil {

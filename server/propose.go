@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -56,7 +57,13 @@ type proposer struct {
 	// would become its own entry; with it, writes that arrive while the pipeline is
 	// full wait in `in` and leave together as the next batch.
 	inflight chan struct{}
+	// binary: encode entries in raftfsm's binary framing; set by the leader once every
+	// server reads it (everyServerReadsBinary).
+	binary atomic.Bool
 }
+
+// setBinary chooses the framing of the entries proposed from now on.
+func (p *proposer) setBinary(on bool) { p.binary.Store(on) }
 
 // maxInflight is how many batch entries may be in Raft's pipeline at once. One gives
 // the largest batches: every fsync on this machine costs CPU (the VM's disk), so
@@ -183,7 +190,11 @@ func (p *proposer) submit(batch []*proposal) {
 			cmd.Commands = append(cmd.Commands, pr.cmd)
 		}
 	}
-	data, err := raftfsm.EncodeCommand(&cmd)
+	encode := raftfsm.EncodeCommand
+	if p.binary.Load() {
+		encode = raftfsm.EncodeCommandBinary
+	}
+	data, err := encode(&cmd)
 	if err != nil {
 		<-p.inflight
 		for _, pr := range live {

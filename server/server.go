@@ -69,6 +69,7 @@ type Server struct {
 
 	bootstrapped atomic.Bool
 	stopOnce     sync.Once
+	codecWarned  sync.Map // server ids told once that their version is too old to add
 	stopped      chan struct{}
 	// baseCtx is the parent of every request's context; shutdown cancels it so that
 	// long streams (watches) end at once instead of holding the process open.
@@ -172,6 +173,7 @@ func (s *Server) localMeta() gossip.Meta {
 		Version:      s.cfg.Version,
 		Bootstrapped: s.bootstrapped.Load(),
 		Expect:       s.cfg.BootstrapExpect,
+		Codec:        raftfsm.CodecBinary,
 	}
 }
 
