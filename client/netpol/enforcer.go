@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 	"github.com/berth-dev/berth/client/iptables"
 	"github.com/berth-dev/berth/client/proxy"
 )
@@ -21,7 +21,11 @@ var (
 	ErrConfig = errors.New("netpol: invalid config")
 )
 
-// kinds are what the enforcer follows, in the order it lists them.
+// relistWait is the pause before listing again after a failed list or a
+// broken watch: long enough not to hammer a server that is down.
+const relistWait = 500 * time.Millisecond
+
+// kinds are what the enforcer follows.
 var kinds = []string{"NetworkPolicy", "Pod", "Namespace"}
 
 // Enforcer keeps the host's filter rules for this node's pods in step with
@@ -31,13 +35,8 @@ type Enforcer struct {
 	log  *slog.Logger
 	exec Executor
 
-	loop *iptables.SyncLoop
-
-	mu         sync.Mutex
-	policies   map[string]*api.NetworkPolicy // by namespace/name
-	pods       map[string]*api.Pod           // by namespace/name
-	namespaces map[string]map[string]string  // name → labels
-	listed     map[string]bool               // kind → first list done
+	loop  *iptables.SyncLoop
+	cache *informer.Cache // the kinds
 
 	syncs      atomic.Int64
 	lastRules  []byte   // the rules of the last successful restore (loop only)
@@ -56,8 +55,10 @@ func New(cfg Config) (*Enforcer, error) {
 	}
 	e := &Enforcer{
 		cfg: cfg, log: cfg.logger().With("component", "netpol"), exec: x,
-		policies: map[string]*api.NetworkPolicy{}, pods: map[string]*api.Pod{},
-		namespaces: map[string]map[string]string{}, listed: map[string]bool{},
+	}
+	e.cache = &informer.Cache{
+		Source: cfg.API, Changed: e.markDirty, Log: e.log, What: "network policy",
+		Backoff: informer.Backoff{List: relistWait, Watch: relistWait},
 	}
 	e.loop = iptables.NewSyncLoop(iptables.SyncConfig{
 		MinInterval: cfg.MinSyncInterval, Period: cfg.SyncPeriod, Retry: cfg.RetryInterval,
@@ -75,15 +76,11 @@ func (e *Enforcer) Syncs() int64 { return e.syncs.Load() }
 // every kind was listed, so a restart never opens isolated pods with a
 // half-known view.
 func (e *Enforcer) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, kind := range kinds {
-		res, ok := api.ResourceForKind(kind)
-		if !ok {
-			return fmt.Errorf("netpol: the api package has no %s resource", kind)
-		}
-		wg.Go(func() { e.follow(ctx, res) })
+	wait, err := e.cache.Start(ctx, kinds...)
+	if err != nil {
+		return fmt.Errorf("netpol: %w", err)
 	}
-	defer wg.Wait()
+	defer wait()
 	e.loop.Run(ctx)
 	return nil
 }
@@ -118,31 +115,21 @@ func (e *Enforcer) sync(ctx context.Context, force bool) error {
 
 // snapshot copies the state for Compute.
 func (e *Enforcer) snapshot() Cluster {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := Cluster{Namespaces: make(map[string]map[string]string, len(e.namespaces))}
-	for _, np := range e.policies {
+	snap := e.cache.Snapshot(kinds...)
+	c := Cluster{Namespaces: make(map[string]map[string]string, len(snap["Namespace"]))}
+	for _, np := range informer.Typed[*api.NetworkPolicy](snap["NetworkPolicy"]) {
 		c.Policies = append(c.Policies, np)
 	}
-	for _, p := range e.pods {
+	for _, p := range informer.Typed[*api.Pod](snap["Pod"]) {
 		c.Pods = append(c.Pods, p)
 	}
-	for name, labels := range e.namespaces {
-		c.Namespaces[name] = labels
+	for _, ns := range informer.Typed[*api.Namespace](snap["Namespace"]) {
+		c.Namespaces[ns.Name] = ns.Labels
 	}
 	return c
 }
 
-func (e *Enforcer) ready() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, k := range kinds {
-		if !e.listed[k] {
-			return false
-		}
-	}
-	return true
-}
+func (e *Enforcer) ready() bool { return e.cache.Listed(kinds...) }
 
 // markDirty asks the loop for a sync; it never blocks.
 func (e *Enforcer) markDirty() { e.loop.Changed() }

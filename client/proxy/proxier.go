@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/api"
+	"github.com/berth-dev/berth/client/informer"
 	"github.com/berth-dev/berth/client/iptables"
 )
 
@@ -31,12 +31,8 @@ type Proxier struct {
 	log  *slog.Logger
 	exec Executor
 
-	loop *iptables.SyncLoop
-
-	mu        sync.Mutex
-	services  map[string]*api.Service   // by namespace/name
-	endpoints map[string]*api.Endpoints // by namespace/name
-	listed    map[string]bool           // kind → first list done
+	loop  *iptables.SyncLoop
+	cache *informer.Cache // Services and Endpoints
 
 	syncs      atomic.Int64
 	lastRules  []byte // the rules of the last successful restore (loop only)
@@ -54,8 +50,10 @@ func New(cfg Config) (*Proxier, error) {
 	}
 	p := &Proxier{
 		cfg: cfg, log: cfg.logger().With("component", "proxy"), exec: x,
-		services: map[string]*api.Service{}, endpoints: map[string]*api.Endpoints{},
-		listed: map[string]bool{},
+	}
+	p.cache = &informer.Cache{
+		Source: cfg.API, Changed: p.markDirty, Log: p.log, What: "service proxy",
+		Backoff: informer.Backoff{List: relistWait, Watch: relistWait},
 	}
 	p.loop = iptables.NewSyncLoop(iptables.SyncConfig{
 		MinInterval: cfg.MinSyncInterval, Period: cfg.SyncPeriod, Retry: cfg.RetryInterval,
@@ -72,15 +70,11 @@ func (p *Proxier) Syncs() int64 { return p.syncs.Load() }
 // them. The first sync waits until both Services and Endpoints were listed,
 // so a restart never wipes working rules with an empty view.
 func (p *Proxier) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, kind := range []string{"Service", "Endpoints"} {
-		res, ok := api.ResourceForKind(kind)
-		if !ok {
-			return fmt.Errorf("proxy: the api package has no %s resource", kind)
-		}
-		wg.Go(func() { p.follow(ctx, res) })
+	wait, err := p.cache.Start(ctx, proxyKinds...)
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
 	}
-	defer wg.Wait()
+	defer wait()
 	p.loop.Run(ctx)
 	return nil
 }
@@ -132,20 +126,22 @@ func rulesText(rs *Ruleset) []byte {
 
 // ports builds the service ports of the current state.
 func (p *Proxier) ports() []ServicePort {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	svcs := make([]*api.Service, 0, len(p.services))
-	for _, s := range p.services {
+	snap := p.cache.Snapshot(proxyKinds...)
+	svcs := make([]*api.Service, 0, len(snap["Service"]))
+	for _, s := range informer.Typed[*api.Service](snap["Service"]) {
 		svcs = append(svcs, s)
 	}
-	return BuildPorts(svcs, p.endpoints)
+	return BuildPorts(svcs, informer.Typed[*api.Endpoints](snap["Endpoints"]))
 }
 
-func (p *Proxier) ready() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.listed["Service"] && p.listed["Endpoints"]
-}
+// relistWait is the pause before listing again after a failed list or a
+// broken watch: long enough not to hammer a server that is down.
+const relistWait = 500 * time.Millisecond
+
+// proxyKinds are what the proxy follows.
+var proxyKinds = []string{"Service", "Endpoints"}
+
+func (p *Proxier) ready() bool { return p.cache.Listed(proxyKinds...) }
 
 // markDirty asks the loop for a sync; it never blocks.
 func (p *Proxier) markDirty() { p.loop.Changed() }
