@@ -99,10 +99,10 @@ func (s *Server) leaderWork(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	// The built-in namespaces exist before the first request is served, so a write
-	// into "default" right after an election never finds it missing.
 	// The framing of this term's entries: binary only once every server reads it.
 	s.prop.setBinary(s.everyServerReadsBinary(s.aliveServers()))
+	// The built-in namespaces exist before the first request is served, so a write
+	// into "default" right after an election never finds it missing.
 	s.ensureDefaultNamespaces(ctx)
 	s.ensureAuthDefaults(ctx)
 	var wg sync.WaitGroup
