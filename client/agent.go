@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -364,7 +365,9 @@ func (a *Agent) discoverServers(ctx context.Context) error {
 }
 
 // apiPool rotates across the servers: a call that cannot reach one server
-// (not an API answer) moves on to the next.
+// (not an API answer) moves on to the next. Each pool starts at a random server,
+// so clients given the same --servers list spread their watches and reads over
+// every server instead of all loading the first.
 type apiPool struct {
 	clients []*api.Client
 	cur     atomic.Uint32
@@ -378,6 +381,9 @@ func newAPIPool(servers []string, token string, tlsCfg *tls.Config) (*apiPool, e
 			return nil, err
 		}
 		p.clients = append(p.clients, c)
+	}
+	if len(p.clients) > 1 {
+		p.cur.Store(uint32(rand.IntN(len(p.clients))))
 	}
 	return p, nil
 }

@@ -46,3 +46,20 @@ func TestAgentFindsServersByGossip(t *testing.T) {
 		t.Fatal("a config with neither --servers nor --join was accepted")
 	}
 }
+
+// TestAPIPoolStartsAtARandomServer: clients given the same server list do not all
+// use the first server.
+func TestAPIPoolStartsAtARandomServer(t *testing.T) {
+	servers := []string{"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}
+	seen := map[uint32]bool{}
+	for range 200 {
+		p, err := newAPIPool(servers, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[p.cur.Load()] = true
+	}
+	if len(seen) != len(servers) {
+		t.Fatalf("200 pools started at servers %v, want all %d", seen, len(servers))
+	}
+}
