@@ -21,10 +21,6 @@ var (
 	ErrConfig = errors.New("netpol: invalid config")
 )
 
-// relistWait is the pause before listing again after a failed list or a
-// broken watch: long enough not to hammer a server that is down.
-const relistWait = 500 * time.Millisecond
-
 // kinds are what the enforcer follows.
 var kinds = []string{"NetworkPolicy", "Pod", "Namespace"}
 
@@ -35,8 +31,7 @@ type Enforcer struct {
 	log  *slog.Logger
 	exec Executor
 
-	loop  *iptables.SyncLoop
-	cache *informer.Cache // the kinds
+	follow *iptables.Follower // the kinds
 
 	syncs      atomic.Int64
 	lastRules  []byte   // the rules of the last successful restore (loop only)
@@ -56,13 +51,9 @@ func New(cfg Config) (*Enforcer, error) {
 	e := &Enforcer{
 		cfg: cfg, log: cfg.logger().With("component", "netpol"), exec: x,
 	}
-	e.cache = &informer.Cache{
-		Source: cfg.API, Changed: e.markDirty, Log: e.log, What: "network policy",
-		Backoff: informer.Backoff{List: relistWait, Watch: relistWait},
-	}
-	e.loop = iptables.NewSyncLoop(iptables.SyncConfig{
+	e.follow = iptables.NewFollower(cfg.API, kinds, "network policy", iptables.SyncConfig{
 		MinInterval: cfg.MinSyncInterval, Period: cfg.SyncPeriod, Retry: cfg.RetryInterval,
-		Ready: e.ready, Sync: e.sync, Log: e.log, FailedMsg: "network policy sync failed; retrying",
+		Sync: e.sync, Log: e.log,
 	})
 	return e, nil
 }
@@ -76,12 +67,9 @@ func (e *Enforcer) Syncs() int64 { return e.syncs.Load() }
 // every kind was listed, so a restart never opens isolated pods with a
 // half-known view.
 func (e *Enforcer) Run(ctx context.Context) error {
-	wait, err := e.cache.Start(ctx, kinds...)
-	if err != nil {
+	if err := e.follow.Run(ctx); err != nil {
 		return fmt.Errorf("netpol: %w", err)
 	}
-	defer wait()
-	e.loop.Run(ctx)
 	return nil
 }
 
@@ -115,7 +103,7 @@ func (e *Enforcer) sync(ctx context.Context, force bool) error {
 
 // snapshot copies the state for Compute.
 func (e *Enforcer) snapshot() Cluster {
-	snap := e.cache.Snapshot(kinds...)
+	snap := e.follow.Snapshot()
 	c := Cluster{Namespaces: make(map[string]map[string]string, len(snap["Namespace"]))}
 	for _, np := range informer.Typed[*api.NetworkPolicy](snap["NetworkPolicy"]) {
 		c.Policies = append(c.Policies, np)
@@ -128,8 +116,3 @@ func (e *Enforcer) snapshot() Cluster {
 	}
 	return c
 }
-
-func (e *Enforcer) ready() bool { return e.cache.Listed(kinds...) }
-
-// markDirty asks the loop for a sync; it never blocks.
-func (e *Enforcer) markDirty() { e.loop.Changed() }

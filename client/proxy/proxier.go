@@ -31,8 +31,7 @@ type Proxier struct {
 	log  *slog.Logger
 	exec Executor
 
-	loop  *iptables.SyncLoop
-	cache *informer.Cache // Services and Endpoints
+	follow *iptables.Follower // Services and Endpoints
 
 	syncs      atomic.Int64
 	lastRules  []byte // the rules of the last successful restore (loop only)
@@ -51,13 +50,9 @@ func New(cfg Config) (*Proxier, error) {
 	p := &Proxier{
 		cfg: cfg, log: cfg.logger().With("component", "proxy"), exec: x,
 	}
-	p.cache = &informer.Cache{
-		Source: cfg.API, Changed: p.markDirty, Log: p.log, What: "service proxy",
-		Backoff: informer.Backoff{List: relistWait, Watch: relistWait},
-	}
-	p.loop = iptables.NewSyncLoop(iptables.SyncConfig{
+	p.follow = iptables.NewFollower(cfg.API, proxyKinds, "service proxy", iptables.SyncConfig{
 		MinInterval: cfg.MinSyncInterval, Period: cfg.SyncPeriod, Retry: cfg.RetryInterval,
-		Ready: p.ready, Sync: p.sync, Log: p.log, FailedMsg: "service proxy sync failed; retrying",
+		Sync: p.sync, Log: p.log,
 	})
 	return p, nil
 }
@@ -70,12 +65,9 @@ func (p *Proxier) Syncs() int64 { return p.syncs.Load() }
 // them. The first sync waits until both Services and Endpoints were listed,
 // so a restart never wipes working rules with an empty view.
 func (p *Proxier) Run(ctx context.Context) error {
-	wait, err := p.cache.Start(ctx, proxyKinds...)
-	if err != nil {
+	if err := p.follow.Run(ctx); err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
-	defer wait()
-	p.loop.Run(ctx)
 	return nil
 }
 
@@ -126,7 +118,7 @@ func rulesText(rs *Ruleset) []byte {
 
 // ports builds the service ports of the current state.
 func (p *Proxier) ports() []ServicePort {
-	snap := p.cache.Snapshot(proxyKinds...)
+	snap := p.follow.Snapshot()
 	svcs := make([]*api.Service, 0, len(snap["Service"]))
 	for _, s := range informer.Typed[*api.Service](snap["Service"]) {
 		svcs = append(svcs, s)
@@ -134,14 +126,5 @@ func (p *Proxier) ports() []ServicePort {
 	return BuildPorts(svcs, informer.Typed[*api.Endpoints](snap["Endpoints"]))
 }
 
-// relistWait is the pause before listing again after a failed list or a
-// broken watch: long enough not to hammer a server that is down.
-const relistWait = 500 * time.Millisecond
-
 // proxyKinds are what the proxy follows.
 var proxyKinds = []string{"Service", "Endpoints"}
-
-func (p *Proxier) ready() bool { return p.cache.Listed(proxyKinds...) }
-
-// markDirty asks the loop for a sync; it never blocks.
-func (p *Proxier) markDirty() { p.loop.Changed() }
