@@ -3,6 +3,7 @@ package informer
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,13 +22,8 @@ func TestCacheFollowsKinds(t *testing.T) {
 	if _, err := ts.Client.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
-	changed := make(chan struct{}, 64)
-	c := &Cache{Source: ts.Client, What: "test", Changed: func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}}
+	var changes atomic.Int64
+	c := &Cache{Source: ts.Client, What: "test", Changed: func() { changes.Add(1) }}
 	if _, err := c.Start(ctx, "ConfigMap", "NoSuchKind"); err == nil {
 		t.Fatal("Start with an unknown kind: no error")
 	}
@@ -38,29 +34,20 @@ func TestCacheFollowsKinds(t *testing.T) {
 	}
 	defer func() { cancel(); wait() }()
 
-	waitFor := func(what string, cond func() error) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			err := cond()
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %v", what, err)
-			}
-			select {
-			case <-changed:
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}
-	waitFor("both kinds listed", func() error {
+	servertest.WaitFor(t, 5*time.Second, "both kinds listed", func() error {
 		if !c.Listed("ConfigMap", "Namespace") {
 			return fmt.Errorf("not listed")
 		}
 		return nil
 	})
+	// Changed runs just after a list or event is stored, so wait for it too.
+	servertest.WaitFor(t, 5*time.Second, "Changed after both lists", func() error {
+		if n := changes.Load(); n < 2 {
+			return fmt.Errorf("Changed called %d times", n)
+		}
+		return nil
+	})
+	listedAt := changes.Load()
 	snap := c.Snapshot("ConfigMap", "Namespace")
 	if got := Typed[*api.ConfigMap](snap["ConfigMap"]); got[Key("default", "before")] == nil {
 		t.Fatalf("ConfigMaps %v, want default/before", got)
@@ -79,10 +66,16 @@ func TestCacheFollowsKinds(t *testing.T) {
 	if _, err := ts.Client.Delete(ctx, res, "default", "before", api.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the create and the delete", func() error {
+	servertest.WaitFor(t, 5*time.Second, "the create and the delete", func() error {
 		got := c.Snapshot("ConfigMap")["ConfigMap"]
 		if len(got) != 1 || got[Key("default", "after")] == nil {
 			return fmt.Errorf("ConfigMaps %v, want only default/after", got)
+		}
+		return nil
+	})
+	servertest.WaitFor(t, 5*time.Second, "Changed after the create and the delete", func() error {
+		if n := changes.Load() - listedAt; n < 2 {
+			return fmt.Errorf("Changed called %d times", n)
 		}
 		return nil
 	})

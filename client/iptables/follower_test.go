@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,14 +15,13 @@ import (
 // them in its Snapshot, and again when one of them changes.
 func TestFollowerSyncsOnChange(t *testing.T) {
 	ts := servertest.Start(t, nil)
-	var syncs atomic.Int64
+	var syncs, lastSeen atomic.Int64 // lastSeen: ConfigMaps in the latest sync's snapshot
 	var f *Follower
-	seen := make(chan int, 64)
 	f = NewFollower(ts.Client, []string{"ConfigMap", "Namespace"}, "test", SyncConfig{
 		MinInterval: 10 * time.Millisecond, Period: time.Hour, Retry: time.Second,
 		Sync: func(context.Context, bool) error {
+			lastSeen.Store(int64(len(f.Snapshot()["ConfigMap"])))
 			syncs.Add(1)
-			seen <- len(f.Snapshot()["ConfigMap"])
 			return nil
 		},
 	})
@@ -37,19 +37,14 @@ func TestFollowerSyncsOnChange(t *testing.T) {
 	go func() { done <- f.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	next := func(want int) {
+	next := func(want int64) {
 		t.Helper()
-		deadline := time.After(5 * time.Second)
-		for {
-			select {
-			case n := <-seen:
-				if n == want {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("no sync with %d ConfigMaps within 5s (%d syncs)", want, syncs.Load())
+		servertest.WaitFor(t, 5*time.Second, fmt.Sprintf("a sync with %d ConfigMaps", want), func() error {
+			if n, got := syncs.Load(), lastSeen.Load(); n == 0 || got != want {
+				return fmt.Errorf("%d syncs, the latest with %d ConfigMaps", n, got)
 			}
-		}
+			return nil
+		})
 	}
 	next(0)
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Namespace: "default", Name: "x"}}
